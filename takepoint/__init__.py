@@ -1,0 +1,1 @@
+"""Takepoint: on-call, incident and service desk for small IT teams."""

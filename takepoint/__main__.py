@@ -1,0 +1,3 @@
+from takepoint.cli.main import run
+
+run()

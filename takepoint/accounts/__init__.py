@@ -1,0 +1,1 @@
+"""Users, teams, sign-in, sessions and API tokens."""

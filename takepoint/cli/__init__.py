@@ -1,0 +1,1 @@
+"""The `takepoint` command line: every command works on the configured database directly."""

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from takepoint.lib.clock import SystemClock
+from takepoint.lib.db import Database
+from takepoint.lib.errors import TakepointError
+from takepoint.settings import Settings, load_settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+FormatOption = typer.Option(
+    OutputFormat.TABLE, "--format", help="table for people, json for scripts"
+)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    err_console.print(f"[bold red]takepoint:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def settings() -> Settings:
+    try:
+        return load_settings()
+    except TakepointError as exc:
+        fail(exc.message)
+
+
+def now() -> datetime:
+    return SystemClock().now()
+
+
+@contextmanager
+def database() -> Iterator[Database]:
+    db = Database(settings().effective_database_url)
+    try:
+        yield db
+    finally:
+        db.dispose()
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """A committed session on the configured database; domain errors become one clear line."""
+    with database() as db:
+        try:
+            with db.session() as session:
+                yield session
+        except TakepointError as exc:
+            fail(exc.message)
+
+
+def print_rows(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: OutputFormat, title: str = ""
+) -> None:
+    if fmt is OutputFormat.JSON:
+        sys.stdout.write(json.dumps(list(rows), indent=2, default=str) + "\n")
+        return
+    table = Table(title=title or None)
+    for column in columns:
+        table.add_column(column.replace("_", " "))
+    for row in rows:
+        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+    console.print(table)

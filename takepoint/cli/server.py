@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+
+import typer
+import uvicorn
+
+from takepoint.accounts.service import ensure_first_admin
+from takepoint.app import create_app
+from takepoint.cli.common import console, database, fail, now, settings
+from takepoint.demo import DEMO_DOMAIN, DEMO_PASSWORD, load_demo
+from takepoint.engine.loop import Engine
+from takepoint.lib import migrate as migrations
+from takepoint.lib.clock import SystemClock
+from takepoint.lib.logs import configure_logging
+from takepoint.settings import Settings
+
+HostOption = typer.Option(None, "--host", help="address to listen on (default TAKEPOINT_HOST)")
+PortOption = typer.Option(None, "--port", help="port to listen on (default TAKEPOINT_PORT)")
+
+
+def _prepare(config: Settings, *, demo: bool) -> None:
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    with database() as db:
+        migrations.upgrade(db)
+        with db.session() as session:
+            created = ensure_first_admin(
+                session,
+                email=config.admin_email,
+                password=config.admin_password.get_secret_value()
+                if config.admin_password
+                else None,
+                now=now(),
+            )
+            if demo and load_demo(session, now=now()):
+                console.print(
+                    f"Demo organisation loaded: sign in as dana@{DEMO_DOMAIN} (responder) or "
+                    f"morgan@{DEMO_DOMAIN} (viewer), password [bold]{DEMO_PASSWORD}[/]."
+                )
+    if created is not None:
+        admin, password = created
+        shown = password if password else "(the one in TAKEPOINT_ADMIN_PASSWORD)"
+        console.print(
+            f"[bold]First start.[/] Sign in as [bold]{admin.email}[/] with password "
+            f"[bold]{shown}[/]. This is shown once; change it under your profile."
+        )
+
+
+def _serve(config: Settings, host: str | None, port: int | None, *, run_engine: bool) -> None:
+    configure_logging(config.log_level, config.log_format)
+    app = create_app(config, run_engine=run_engine)
+    host = host or config.host
+    port = port or config.port
+    console.print(f"Takepoint is serving on http://{host}:{port}  (Ctrl-C stops it)")
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+
+
+def up(
+    host: str | None = HostOption,
+    port: int | None = PortOption,
+    demo: bool = typer.Option(False, "--demo", help="load the demo hospital IT team"),
+) -> None:
+    """Run everything in one process: migrations, web UI, API and engine."""
+    config = settings()
+    _prepare(config, demo=demo)
+    _serve(config, host, port, run_engine=True)
+
+
+def web(host: str | None = HostOption, port: int | None = PortOption) -> None:
+    """Run only the web UI and API (engines run elsewhere, with `takepoint engine`)."""
+    config = settings()
+    with database() as db:
+        if migrations.pending(db):
+            fail("the database schema is not up to date; run `takepoint migrate` first")
+    _serve(config, host, port, run_engine=False)
+
+
+def engine() -> None:
+    """Run only the engine. Any number may run against one PostgreSQL database."""
+    config = settings()
+    configure_logging(config.log_level, config.log_format)
+    stop = threading.Event()
+    with database() as db:
+        if migrations.pending(db):
+            fail("the database schema is not up to date; run `takepoint migrate` first")
+        runner = Engine(
+            db=db,
+            clock=SystemClock(),
+            tick_seconds=config.engine_tick_seconds,
+            job_timeout_seconds=config.job_timeout_seconds,
+        )
+
+        def _stop(signum: int, frame: FrameType | None) -> None:
+            stop.set()
+            runner.trigger()
+
+        signal.signal(signal.SIGINT, _stop)
+        signal.signal(signal.SIGTERM, _stop)
+        console.print(f"Engine {runner.worker_id} running (Ctrl-C stops it)")
+        runner.run(stop)
+
+
+def migrate(
+    new: str = typer.Option(
+        None, "--new", help="developers: autogenerate a migration", hidden=True
+    ),
+) -> None:
+    """Bring the database schema up to date."""
+    with database() as db:
+        if new:
+            migrations.new_revision(db, new)
+            return
+        before = migrations.current(db)
+        migrations.upgrade(db)
+        after = migrations.current(db)
+    if before == after:
+        console.print("The schema is up to date.")
+    else:
+        console.print(f"Migrated to {', '.join(sorted(after))}.")

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FakeClock:
+    """A clock that tests move by hand; it never moves by itself."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = require_aware(start)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def advance(self, delta: timedelta) -> datetime:
+        with self._lock:
+            self._now += delta
+            return self._now
+
+    def set(self, moment: datetime) -> None:
+        with self._lock:
+            self._now = require_aware(moment)
+
+
+def require_aware(moment: datetime, name: str = "datetime") -> datetime:
+    """Return `moment` in UTC; naive datetimes are refused because their zone is a guess."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{name} must carry a time zone, got naive {moment.isoformat()}")
+    return moment.astimezone(UTC)

@@ -1,0 +1,1 @@
+"""Alembic migrations, run from Python (`takepoint migrate`), named by date."""

@@ -1,0 +1,1 @@
+"""Running Takepoint itself: health, metrics, backup and restore, diagnostics."""

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from sqlalchemy import select
+from starlette.responses import JSONResponse, Response
+
+from takepoint.engine.models import EngineHeartbeat
+from takepoint.lib.deps import AppSettings, DbSession, Now
+from takepoint.ops.health import check_database, check_engine
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", summary="Health of the database and the engine")
+def healthz(session: DbSession, settings: AppSettings, now: Now) -> JSONResponse:
+    body: dict[str, Any] = {"status": "ok"}
+    problem = check_database(session)
+    if problem:
+        return JSONResponse({"status": "unhealthy", "database": problem}, status_code=503)
+    body["database"] = "ok"
+    engine = check_engine(
+        session, now=now, stale_after=timedelta(seconds=settings.engine_stale_after_seconds)
+    )
+    body["engine"] = {
+        "status": "ok" if engine.healthy else "unhealthy",
+        "last_cycle_at": engine.last_cycle_at.isoformat() if engine.last_cycle_at else None,
+        "age_seconds": round(engine.age_seconds, 3) if engine.age_seconds is not None else None,
+        "live_workers": engine.workers,
+        "message": engine.message,
+    }
+    if not engine.healthy:
+        body["status"] = "unhealthy"
+        return JSONResponse(body, status_code=503)
+    return JSONResponse(body)
+
+
+@router.get("/metrics", summary="Prometheus metrics")
+def metrics(request: Request, session: DbSession, now: Now) -> Response:
+    # Engines may run in other processes, so their last cycle is read from the database.
+    engines = CollectorRegistry()
+    last_cycle = Gauge(
+        "takepoint_engine_last_cycle_age_seconds",
+        "Seconds since each engine last finished a cycle.",
+        ["worker"],
+        registry=engines,
+    )
+    cycle_ms = Gauge(
+        "takepoint_engine_last_cycle_duration_seconds",
+        "Duration of each engine's last cycle.",
+        ["worker"],
+        registry=engines,
+    )
+    for row in session.scalars(select(EngineHeartbeat)):
+        last_cycle.labels(row.worker_id).set((now - row.last_cycle_at).total_seconds())
+        cycle_ms.labels(row.worker_id).set(row.last_cycle_ms / 1000)
+    body = generate_latest(request.app.state.metrics.registry) + generate_latest(engines)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
+
+from takepoint.lib.errors import TakepointError
+
+ENV_PREFIX = "TAKEPOINT_"
+# Settings that may be given as TAKEPOINT_<NAME>_FILE, read from a file (Docker/Kubernetes secrets).
+SECRET_FIELDS = ("secret_key", "admin_password", "database_url", "smtp_password")
+SUPPORTED_DRIVERS = {"sqlite", "sqlite+pysqlite", "postgresql+psycopg"}
+
+
+class SettingsError(TakepointError):
+    """A setting has a bad value."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    data_dir: Path = Path("takepoint-data")
+    database_url: str | None = None
+    secret_key: SecretStr | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    admin_email: str | None = None
+    admin_password: SecretStr | None = None
+    default_time_zone: str = "UTC"
+
+    engine_tick_seconds: float = Field(default=0.5, gt=0, le=1.0)
+    engine_stale_after_seconds: int = Field(default=30, ge=5)
+    job_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    session_days: int = Field(default=14, ge=1, le=365)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_from: str = "takepoint@localhost"
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                "expected sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB"
+            ) from None
+        if url.drivername not in SUPPORTED_DRIVERS:
+            raise ValueError(
+                f"driver {url.drivername!r} is not supported; use sqlite:///PATH "
+                "or postgresql+psycopg://USER@HOST:PORT/DB"
+            )
+        if url.drivername.startswith("sqlite") and not url.database:
+            raise ValueError("a SQLite URL needs a file path, as in sqlite:///takepoint.db")
+        if url.drivername.startswith("postgresql") and not url.database:
+            raise ValueError("a PostgreSQL URL needs a database name after the last '/'")
+        return value
+
+    @field_validator("default_time_zone")
+    @classmethod
+    def _check_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone such as Europe/London") from None
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'takepoint.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    def resolved_secret_key(self) -> str:
+        """The signing key: configured, or generated once and kept in the data folder."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+def _file_secrets(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in SECRET_FIELDS:
+        file_var = f"{ENV_PREFIX}{name.upper()}_FILE"
+        path = environ.get(file_var)
+        if not path:
+            continue
+        try:
+            values[name] = Path(path).read_text().strip()
+        except OSError as exc:
+            raise SettingsError(f"{file_var}: cannot read {path}: {exc.strerror}") from None
+    return values
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment; a bad value raises SettingsError with one clear line."""
+    values = {**_file_secrets(os.environ), **overrides}
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "settings"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"{ENV_PREFIX}{field.upper()}: {message}", field=field) from None

@@ -1,0 +1,123 @@
+"""Shared fixtures: every database test runs on a real SQLite file and a real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import make_url, text
+from sqlalchemy.orm import Session
+
+from takepoint.app import create_app
+from takepoint.lib import migrate
+from takepoint.lib.clock import FakeClock
+from takepoint.lib.db import Base, Database
+from takepoint.settings import Settings
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TAKEPOINT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+BACKENDS = ["sqlite", "postgresql"]
+# Monday 2 March 2026, 09:00 UTC: a plain working day, far from any DST change.
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, made once and copied for every test (much faster than migrating)."""
+    path = tmp_path_factory.mktemp("template") / "takepoint.db"
+    database = Database(f"sqlite:///{path}")
+    migrate.upgrade(database)
+    database.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A migrated PostgreSQL database of this test run's own, dropped at the end."""
+    name = f"takepoint_test_{os.getpid()}"
+    admin = _libpq(POSTGRES_ADMIN_URL)
+    try:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL} ({exc}); scripts/test starts it"
+        )
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    database = Database(url)
+    migrate.upgrade(database)
+    database.dispose()
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _truncate_all(database: Database) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with database.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    value: str = request.param
+    return value
+
+
+@pytest.fixture
+def db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Database]:
+    if backend == "sqlite":
+        path = tmp_path / "takepoint.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        database = Database(f"sqlite:///{path}")
+    else:
+        database = Database(request.getfixturevalue("postgres_url"))
+        _truncate_all(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+def session(db: Database) -> Iterator[Session]:
+    """A session for arranging and checking; commit explicitly where the app must see data."""
+    with db.session() as s:
+        yield s
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db: Database) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=db.url,
+        secret_key="test-secret-key-test-secret-key",  # type: ignore[arg-type]
+        base_url="http://testserver",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FakeClock, db: Database) -> FastAPI:
+    return create_app(settings, clock=clock, db=db)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, follow_redirects=False) as test_client:
+        yield test_client
