@@ -97,9 +97,13 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def session(db: Database) -> Iterator[Session]:
-    """A session for arranging and checking; commit explicitly where the app must see data."""
-    with db.session() as s:
+    """A session for arranging and checking: each statement commits at once, so the app sees
+    what a test arranged and the test sees what the app did (call expire_all() to reload)."""
+    s = db.autocommit_session()
+    try:
         yield s
+    finally:
+        s.close()
 
 
 @pytest.fixture

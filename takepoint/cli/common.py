@@ -33,7 +33,7 @@ FormatOption = typer.Option(
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    err_console.print(f"[bold red]takepoint:[/] {message}", highlight=False)
+    err_console.print(f"[bold red]takepoint:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -38,7 +38,7 @@ def doctor(
                 + ("" if writable else " is not writable; fix its owner or TAKEPOINT_DATA_DIR"),
             )
         )
-    with database() as db, db.session() as session:
+    with database() as db, db.session(read_only=True) as session:
         problem = check_database(session)
         checks.append(("database", problem is None, problem or f"{db.dialect} answers"))
         if problem is None:

@@ -82,7 +82,10 @@ def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, record: ConnectionP
 def _on_sqlite_begin(conn: Any) -> None:
     # A write transaction takes the lock at BEGIN, so two writers queue on busy_timeout instead
     # of failing when a reader tries to become a writer. Read-only sessions stay DEFERRED.
-    if conn.get_execution_options().get("takepoint_read_only"):
+    options = conn.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":
+        return
+    if options.get("takepoint_read_only"):
         conn.exec_driver_sql("BEGIN")
     else:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -128,6 +131,16 @@ class Database:
         session = (self._read if read_only else self._write)()
         session.info["read_only"] = read_only
         return session
+
+    def autocommit_session(self) -> Session:
+        """Every statement commits by itself and no lock is held between them.
+
+        For tests and tools that watch a running Takepoint: they always see the latest state
+        and never block the app's writers.
+        """
+        return Session(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
 
     @contextmanager
     def session(self, *, read_only: bool = False) -> Iterator[Session]:

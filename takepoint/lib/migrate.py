@@ -36,12 +36,22 @@ def heads(database: Database) -> set[str]:
 
 
 def current(database: Database) -> set[str]:
-    with database.engine.connect() as connection:
+    reader = database.engine.execution_options(takepoint_read_only=True)
+    with reader.connect() as connection:
         return set(MigrationContext.configure(connection).get_current_heads())
 
 
+def applied(database: Database) -> set[str]:
+    """Every revision in force: the recorded heads plus their ancestors and dependencies."""
+    script = ScriptDirectory.from_config(alembic_config(database))
+    recorded = tuple(current(database))
+    if not recorded:
+        return set()
+    return {r.revision for r in script.iterate_revisions(recorded, "base") if r is not None}
+
+
 def pending(database: Database) -> bool:
-    return current(database) != heads(database)
+    return not heads(database) <= applied(database)
 
 
 def new_revision(database: Database, message: str) -> None:

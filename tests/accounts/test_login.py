@@ -9,7 +9,9 @@ from takepoint.lib.clock import FakeClock
 from tests.factories import PASSWORD, csrf_token, login, make_user
 
 
-def test_it_signs_in_and_shows_the_profile(client: TestClient, session: Session, clock: FakeClock) -> None:
+def test_it_signs_in_and_shows_the_profile(
+    client: TestClient, session: Session, clock: FakeClock
+) -> None:
     user = make_user(session, clock, name="Sam Okafor", time_zone="Europe/London")
     login(client, user)
     page = client.get("/me")
@@ -18,7 +20,9 @@ def test_it_signs_in_and_shows_the_profile(client: TestClient, session: Session,
     assert "Europe/London" in page.text
 
 
-def test_it_sets_a_safe_session_cookie(client: TestClient, session: Session, clock: FakeClock) -> None:
+def test_it_sets_a_safe_session_cookie(
+    client: TestClient, session: Session, clock: FakeClock
+) -> None:
     user = make_user(session, clock)
     token = csrf_token(client)
     response = client.post(
@@ -30,22 +34,32 @@ def test_it_sets_a_safe_session_cookie(client: TestClient, session: Session, clo
     assert "SameSite=lax" in cookie.replace("Lax", "lax")
 
 
-def test_it_refuses_a_wrong_password(client: TestClient, session: Session, clock: FakeClock) -> None:
+def test_it_refuses_a_wrong_password(
+    client: TestClient, session: Session, clock: FakeClock
+) -> None:
     user = make_user(session, clock)
     response = client.post(
         "/login",
-        data={"email": user.email, "password": "not-the-password", "csrf_token": csrf_token(client)},
+        data={
+            "email": user.email,
+            "password": "not-the-password",
+            "csrf_token": csrf_token(client),
+        },
     )
     assert response.status_code == 401
     assert "Wrong email or password" in response.text
     assert client.get("/me").status_code == 303
 
 
-def test_it_rate_limits_repeated_failures(client: TestClient, session: Session, clock: FakeClock) -> None:
+def test_it_rate_limits_repeated_failures(
+    client: TestClient, session: Session, clock: FakeClock
+) -> None:
     user = make_user(session, clock)
     token = csrf_token(client)
     for _ in range(5):
-        client.post("/login", data={"email": user.email, "password": "nope-nope-nope", "csrf_token": token})
+        client.post(
+            "/login", data={"email": user.email, "password": "nope-nope-nope", "csrf_token": token}
+        )
     blocked = client.post(
         "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
     )
