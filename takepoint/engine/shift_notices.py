@@ -1,0 +1,70 @@
+"""Record "your on-call starts" and "your on-call ended" notices as shifts come and go.
+
+A notice is a row keyed by schedule, person, kind and the moment it is about, inserted with ON
+CONFLICT DO NOTHING: every engine may compute the same notices on every tick, and the database
+keeps exactly one. Delivery comes with paging; until then the rows wait in state "pending".
+
+Notices follow continuous on-call periods, not rotation shifts: someone who hands over to
+themselves, or covers the next shift by override, gets one "starting" and one "ended".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from takepoint.oncall.compute import runs
+from takepoint.oncall.models import NoticeKind, NoticeState, ShiftNotice
+from takepoint.oncall.service import list_schedules, timeline
+
+# "Starting" notices are recorded this long before the shift, so they can arrive in time.
+LEAD = timedelta(minutes=15)
+# An engine that was down longer than this skips the notices it missed: stale news is noise.
+LOOKBACK = timedelta(hours=1)
+# Computed on each side of the notice window, so runs crossing it are seen whole.
+MARGIN = timedelta(days=1)
+
+
+def due_notices(session: Session, now: datetime) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for schedule in list_schedules(session):
+        start, end = now - LOOKBACK - MARGIN, now + LEAD + MARGIN
+        result = timeline(session, schedule=schedule, start=start, end=end)
+        for run in runs(result.final):
+            known_start = run.start if run.start > start else None
+            known_end = run.end if run.end < end else None
+            base = {
+                "schedule_id": schedule.id,
+                "user_id": run.user_id,
+                "shift_start": known_start,
+                "shift_end": known_end,
+                "state": NoticeState.PENDING,
+                "created_at": now,
+            }
+            if known_start is not None and now - LOOKBACK <= known_start <= now + LEAD:
+                rows.append({**base, "kind": NoticeKind.STARTING, "occurs_at": known_start})
+            if known_end is not None and now - LOOKBACK <= known_end <= now:
+                rows.append({**base, "kind": NoticeKind.ENDED, "occurs_at": known_end})
+    return rows
+
+
+def _insert(session: Session) -> Insert:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(ShiftNotice).on_conflict_do_nothing(
+            index_elements=["schedule_id", "user_id", "occurs_at", "kind"]
+        )
+    return sqlite.insert(ShiftNotice).on_conflict_do_nothing(
+        index_elements=["schedule_id", "user_id", "occurs_at", "kind"]
+    )
+
+
+def run_once(session: Session, now: datetime) -> int:
+    rows = due_notices(session, now)
+    if not rows:
+        return 0
+    inserted = session.execute(_insert(session).returning(ShiftNotice.id), rows)
+    return len(inserted.all())
