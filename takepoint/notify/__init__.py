@@ -1,0 +1,1 @@
+"""Notifications: contact methods, rules, the durable outbox and its transports."""

@@ -1,0 +1,268 @@
+"""The outbox: what other domains call to reach people.
+
+`notify_user` turns one message into outbox rows, one per step of the person's rules; the engine
+job `deliver` sends them. Delivery is at least once, with a key: every row has a unique
+idempotency key, carried by the message itself (the email Message-ID), so after a crash between
+sending and recording, the repeat has the same key and a receiver can drop it.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from takepoint.accounts.models import User
+from takepoint.lib.db import rowcount
+from takepoint.lib.deps import wake_engine
+from takepoint.lib.errors import Conflict, InvalidInput, NotFound
+from takepoint.notify.contacts import Step, steps_for
+from takepoint.notify.links import ActionLinks
+from takepoint.notify.models import (
+    ContactKind,
+    ContactMethod,
+    DeliveryAttempt,
+    Notification,
+    NotificationState,
+    Urgency,
+)
+
+DeliveryListener = Callable[[Session, Notification, DeliveryAttempt], None]
+
+# Called after every delivery attempt, inside the transaction that records it, with the
+# notification already updated (state sent, pending for a retry, or failed). A listener that
+# raises rolls the record back; the message is then retried when its lease runs out.
+DELIVERY_LISTENERS: list[DeliveryListener] = []
+
+MAX_KEY_LENGTH = 200
+MAX_SUBJECT_LENGTH = 300
+_KEY = re.compile(r"^[\x21-\x7e]+$")
+
+
+def _check_key(key: str) -> str:
+    if not key or len(key) > MAX_KEY_LENGTH or not _KEY.match(key):
+        raise InvalidInput(
+            f"a notification key is 1 to {MAX_KEY_LENGTH} printable characters without spaces",
+            field="key",
+        )
+    return key
+
+
+def _subject(subject: str) -> str:
+    subject = " ".join(subject.split())
+    if not subject:
+        raise InvalidInput("the subject is empty", field="subject")
+    if len(subject) > MAX_SUBJECT_LENGTH:
+        subject = subject[: MAX_SUBJECT_LENGTH - 1] + "…"
+    return subject
+
+
+def with_links(body: str, links: ActionLinks | None) -> str:
+    if links is None:
+        return body
+    return (
+        f"{body.rstrip()}\n\n"
+        f"Acknowledge: {links.acknowledge}\n"
+        f"Resolve: {links.resolve}\n"
+        "(Each link opens the incident and asks you to confirm.)\n"
+    )
+
+
+def _html_with_links(html: str | None, links: ActionLinks | None) -> str | None:
+    if html is None or links is None:
+        return html
+    return (
+        f'{html}\n<p><a href="{links.acknowledge}">Acknowledge</a> · '
+        f'<a href="{links.resolve}">Resolve</a></p>'
+    )
+
+
+def channel_name(method: ContactMethod | None, user: User) -> str:
+    if method is None:
+        return f"account email ({user.email})"
+    return f"{method.label} ({method.display})"[:200]
+
+
+def _step_key(key: str, step: Step) -> str:
+    method = f"m{step.contact_method.id}" if step.contact_method else "account"
+    return f"{key}/{method}/{step.delay_minutes}m"
+
+
+def notify_user(
+    session: Session,
+    *,
+    user: User,
+    subject: str,
+    body: str,
+    urgency: Urgency,
+    key: str,
+    now: datetime,
+    incident_id: int | None = None,
+    links: ActionLinks | None = None,
+    html: str | None = None,
+) -> list[Notification]:
+    """Queue a message to `user`: one outbox row per step of their rules for `urgency`.
+
+    Idempotent on `key`: if rows for that key exist (in any state), they are returned and
+    nothing is added. `key` also becomes the rows' group key, so `cancel_pending(group_key=key)`
+    stops the steps not sent yet. With `links`, the body ends with the acknowledge and resolve
+    links. Steps due now wake the engine when the caller's unit of work commits.
+    """
+    key = _check_key(key)
+    existing = list_group(session, group_key=key)
+    if existing:
+        return existing
+    subject = _subject(subject)
+    urgency = Urgency(urgency)
+    text = with_links(body, links)
+    rich = _html_with_links(html, links)
+    rows = []
+    for step in steps_for(session, user=user, urgency=urgency):
+        method = step.contact_method
+        rows.append(
+            Notification(
+                key=_step_key(key, step),
+                group_key=key,
+                user_id=user.id,
+                contact_method_id=method.id if method else None,
+                kind=method.kind if method else ContactKind.EMAIL,
+                channel=channel_name(method, user),
+                subject=subject,
+                body=text,
+                html=rich,
+                urgency=urgency,
+                state=NotificationState.PENDING,
+                incident_id=incident_id,
+                due_at=now + timedelta(minutes=step.delay_minutes),
+                created_at=now,
+            )
+        )
+    session.add_all(rows)
+    session.flush()
+    if any(row.due_at <= now for row in rows):
+        wake_engine(session)
+    return rows
+
+
+def cancel_pending(session: Session, *, group_key: str, now: datetime) -> int:
+    """Cancel the messages of a group that have not gone out (on acknowledgement, say).
+
+    Messages being sent right now are left to finish. Returns how many were cancelled.
+    """
+    result = session.execute(
+        update(Notification)
+        .where(
+            Notification.group_key == group_key,
+            or_(
+                Notification.state == NotificationState.PENDING,
+                # A claim whose engine died: nothing is in flight any more.
+                and_(
+                    Notification.state == NotificationState.SENDING,
+                    Notification.lease_until < now,
+                ),
+            ),
+        )
+        .values(state=NotificationState.CANCELLED, ended_at=now, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    # Rows already loaded in this session would otherwise still show "pending".
+    for row in session.identity_map.values():
+        if isinstance(row, Notification) and row.group_key == group_key:
+            session.expire(row)
+    return rowcount(result)
+
+
+def send_test(
+    session: Session, *, user: User, contact_method: ContactMethod, now: datetime
+) -> Notification:
+    """Queue a test message to one of `user`'s contact methods, due at once, with no fallback."""
+    if contact_method.user_id != user.id:
+        raise NotFound(f"no contact method with id {contact_method.id}")
+    busy = session.scalar(
+        select(Notification.id).where(
+            Notification.contact_method_id == contact_method.id,
+            Notification.is_test.is_(True),
+            Notification.state.in_([NotificationState.PENDING, NotificationState.SENDING]),
+        )
+    )
+    if busy is not None:
+        raise Conflict(
+            "a test to this contact method is already on its way", field="contact_method"
+        )
+    key = f"test/{contact_method.id}/{uuid.uuid4().hex}"
+    row = Notification(
+        key=key,
+        group_key=key,
+        user_id=user.id,
+        contact_method_id=contact_method.id,
+        kind=contact_method.kind,
+        channel=channel_name(contact_method, user),
+        subject="Takepoint test notification",
+        body=(
+            f"Hello {user.display_name},\n\n"
+            f"this is a test of your contact method {contact_method.label!r}, sent at "
+            f"{now:%Y-%m-%d %H:%M} UTC. If you can read it, Takepoint can page you here.\n"
+        ),
+        html=None,
+        urgency=Urgency.HIGH,
+        state=NotificationState.PENDING,
+        is_test=True,
+        due_at=now,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    wake_engine(session)
+    return row
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def get_notification(session: Session, notification_id: int) -> Notification:
+    row = session.scalar(
+        select(Notification)
+        .options(selectinload(Notification.delivery_attempts), selectinload(Notification.user))
+        .where(Notification.id == notification_id)
+    )
+    if row is None:
+        raise NotFound(f"no notification with id {notification_id}")
+    return row
+
+
+def list_group(session: Session, *, group_key: str) -> list[Notification]:
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.group_key == group_key)
+            .order_by(Notification.id)
+        )
+    )
+
+
+def list_notifications(
+    session: Session,
+    *,
+    user_id: int | None = None,
+    state: NotificationState | None = None,
+    incident_id: int | None = None,
+    limit: int = 100,
+) -> list[Notification]:
+    """The newest outbox rows first, with their attempts loaded."""
+    query = (
+        select(Notification)
+        .options(selectinload(Notification.delivery_attempts), selectinload(Notification.user))
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(max(1, min(limit, 500)))
+    )
+    if user_id is not None:
+        query = query.where(Notification.user_id == user_id)
+    if state is not None:
+        query = query.where(Notification.state == state)
+    if incident_id is not None:
+        query = query.where(Notification.incident_id == incident_id)
+    return list(session.scalars(query))

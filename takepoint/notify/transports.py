@@ -1,0 +1,351 @@
+"""How a notification leaves Takepoint: one transport per contact kind, in an explicit registry.
+
+A transport either returns (the receiver accepted the message) or raises `TransportError`.
+`permanent=True` means trying again cannot help (a rejected recipient, a bad URL, a refused
+login): the outbox fails the message over to the person's next contact method at once.
+Anything else (a refused connection, a timeout, a 4xx SMTP reply) is retried with backoff.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import smtplib
+import ssl
+import threading
+import warnings
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+import apprise
+
+from takepoint.lib.errors import InvalidInput
+from takepoint.notify.models import ContactKind, Urgency
+from takepoint.settings import Settings
+
+SMTP_TIMEOUT_SECONDS = 10.0
+KEY_HEADER = "X-Takepoint-Key"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$|^[^@\s]+@localhost$")
+# HTTP replies that mean "not now" rather than "never": timeouts and rate limits.
+_RETRYABLE_HTTP = {408, 425, 429}
+
+
+class TransportError(Exception):
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    key: str
+    to: str  # an email address or an Apprise URL
+    subject: str
+    body: str
+    html: str | None
+    urgency: Urgency
+
+
+class Transport(Protocol):
+    def send(self, message: OutgoingMessage, settings: Settings) -> None: ...
+
+    def close(self) -> None:
+        """End a batch of sends: release whatever was kept open for it (in this thread)."""
+
+
+def message_id(key: str) -> str:
+    """The Message-ID for an idempotency key: the same key always gives the same header."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:40]
+    return f"<{digest}@takepoint>"
+
+
+def build_email(message: OutgoingMessage, settings: Settings) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = settings.smtp_from
+    email["To"] = message.to
+    email["Subject"] = message.subject
+    email["Date"] = formatdate(localtime=False)
+    email["Message-ID"] = message_id(message.key)
+    email[KEY_HEADER] = message.key
+    if message.urgency is Urgency.HIGH:
+        email["X-Priority"] = "1"
+    email.set_content(message.body)
+    if message.html:
+        email.add_alternative(message.html, subtype="html")
+    return email
+
+
+def _smtp_reply_error(code: int, reply: bytes | str, what: str) -> TransportError:
+    text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+    return TransportError(f"{what}: {code} {text}".strip(), permanent=code >= 500)
+
+
+class _Disconnected(Exception):
+    """The connection was gone when we tried to use it."""
+
+
+class EmailTransport:
+    """SMTP, keeping one connection open for a batch of messages (per thread).
+
+    Opening a connection (and STARTTLS, and a login) costs more than sending a page, so a burst
+    of pages shares one until `close()` ends the batch. A reused connection that turns out dead
+    is reopened once.
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def send(self, message: OutgoingMessage, settings: Settings) -> None:
+        if not settings.smtp_host:
+            raise TransportError(
+                "email is not set up: TAKEPOINT_SMTP_HOST is empty", permanent=True
+            )
+        email = build_email(message, settings)
+        smtp, reused = self._connection(settings)
+        try:
+            self._deliver(smtp, email)
+        except _Disconnected as exc:
+            self._drop()
+            if not reused:
+                raise TransportError(f"the mail server connection failed: {exc}") from None
+            # The server had dropped the idle connection: once more on a new one. (Had it taken
+            # the message before dropping, the repeat carries the same Message-ID.)
+            smtp, _ = self._connection(settings)
+            try:
+                self._deliver(smtp, email)
+            except _Disconnected as again:
+                self._drop()
+                raise TransportError(f"the mail server connection failed: {again}") from None
+        except TransportError:
+            if not self._alive(smtp):
+                self._drop()
+            raise
+
+    @staticmethod
+    def _alive(smtp: smtplib.SMTP) -> bool:
+        try:
+            return smtp.noop()[0] == 250
+        except (smtplib.SMTPException, OSError):
+            return False
+
+    def _connection(self, settings: Settings) -> tuple[smtplib.SMTP, bool]:
+        target = (
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_starttls,
+            settings.smtp_username,
+        )
+        smtp: smtplib.SMTP | None = getattr(self._local, "smtp", None)
+        if smtp is not None and getattr(self._local, "target", None) == target:
+            return smtp, True
+        self._drop()
+        smtp = self._open(settings)
+        self._local.smtp, self._local.target = smtp, target
+        return smtp, False
+
+    def close(self) -> None:
+        self._drop()
+
+    def _drop(self) -> None:
+        smtp: smtplib.SMTP | None = getattr(self._local, "smtp", None)
+        self._local.smtp = None
+        if smtp is None:
+            return
+        # Messages already accepted stay accepted; a failed QUIT must not make them retries.
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+
+    def _open(self, settings: Settings) -> smtplib.SMTP:
+        assert settings.smtp_host is not None
+        try:
+            smtp = smtplib.SMTP(
+                settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT_SECONDS
+            )
+        except smtplib.SMTPConnectError as exc:
+            raise _smtp_reply_error(
+                exc.smtp_code, exc.smtp_error, "the mail server refused"
+            ) from None
+        except OSError as exc:
+            raise TransportError(
+                f"cannot reach the mail server {settings.smtp_host}:{settings.smtp_port}: {exc}"
+            ) from None
+        try:
+            if settings.smtp_starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.smtp_username:
+                password = (
+                    settings.smtp_password.get_secret_value() if settings.smtp_password else ""
+                )
+                smtp.login(settings.smtp_username, password)
+        except smtplib.SMTPAuthenticationError as exc:
+            smtp.close()
+            raise TransportError(
+                f"the mail server refused the login: {exc.smtp_code}", permanent=True
+            ) from None
+        except smtplib.SMTPNotSupportedError as exc:
+            smtp.close()
+            raise TransportError(
+                f"the mail server does not support {exc}", permanent=True
+            ) from None
+        except ssl.SSLCertVerificationError as exc:
+            smtp.close()
+            raise TransportError(
+                f"the mail server's certificate failed: {exc.verify_message}", permanent=True
+            ) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            smtp.close()
+            raise TransportError(f"the mail server connection failed: {exc}") from None
+        return smtp
+
+    def _deliver(self, smtp: smtplib.SMTP, email: EmailMessage) -> None:
+        try:
+            smtp.send_message(email)
+        except (smtplib.SMTPServerDisconnected, ConnectionError) as exc:
+            raise _Disconnected(str(exc)) from None
+        except smtplib.SMTPRecipientsRefused as exc:
+            replies = list(exc.recipients.values())
+            permanent = all(code >= 500 for code, _ in replies)
+            details = "; ".join(
+                f"{code} {reply.decode(errors='replace')}" for code, reply in replies
+            )
+            raise TransportError(
+                f"the recipient was refused: {details}", permanent=permanent
+            ) from None
+        except smtplib.SMTPAuthenticationError as exc:
+            raise TransportError(
+                f"the mail server refused the login: {exc.smtp_code}", permanent=True
+            ) from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise TransportError(
+                f"the mail server does not support {exc}", permanent=True
+            ) from None
+        except smtplib.SMTPResponseException as exc:
+            raise _smtp_reply_error(exc.smtp_code, exc.smtp_error, "the mail server said") from None
+        except ssl.SSLCertVerificationError as exc:
+            raise TransportError(
+                f"the mail server's certificate failed: {exc.verify_message}", permanent=True
+            ) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TransportError(f"the mail server connection failed: {exc}") from None
+
+
+def _plugins() -> Any:
+    # Apprise's registry of plugins (untyped).
+    from apprise.apprise import N_MGR
+
+    return N_MGR
+
+
+_apprise_ready = threading.Lock()
+_apprise_loaded = False
+
+
+def _load_apprise() -> None:
+    # Apprise imports its plugins on first use, and one of them imports a module that raises a
+    # DeprecationWarning on Python 3.11; load them once here with that warning silenced.
+    global _apprise_loaded
+    with _apprise_ready:
+        if _apprise_loaded:
+            return
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            _plugins().load_modules()
+        _apprise_loaded = True
+
+
+def _apprise_problem(messages: list[str]) -> TransportError:
+    text = " ".join(messages) or "the service did not accept the message"
+    codes = [int(code) for code in re.findall(r"error=(\d{3})", text)]
+    permanent = any(400 <= code < 500 and code not in _RETRYABLE_HTTP for code in codes)
+    return TransportError(text[:1000], permanent=permanent)
+
+
+class AppriseTransport:
+    def send(self, message: OutgoingMessage, settings: Settings) -> None:
+        _load_apprise()
+        sender = apprise.Apprise()
+        if not sender.add(message.to):
+            raise TransportError("the Apprise URL is not valid", permanent=True)
+        kind = (
+            apprise.NotifyType.WARNING
+            if message.urgency is Urgency.HIGH
+            else apprise.NotifyType.INFO
+        )
+        result: Any = sender.notify(
+            title=message.subject,
+            body=message.body,
+            body_format=apprise.NotifyFormat.TEXT,
+            notify_type=kind,
+        )
+        try:
+            if result:
+                return
+            logs = result.logs() if hasattr(result, "logs") else []
+            raise _apprise_problem([entry.message for entry in logs])
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+
+    def close(self) -> None:
+        return None
+
+
+TRANSPORTS: dict[ContactKind, Transport] = {
+    ContactKind.EMAIL: EmailTransport(),
+    ContactKind.APPRISE: AppriseTransport(),
+}
+
+
+# --- checking what people type ---------------------------------------------------------------
+
+
+def check_email(address: str) -> str:
+    address = address.strip().lower()
+    if not _EMAIL.match(address) or len(address) > 254:
+        raise InvalidInput(f"{address!r} is not an email address", field="target")
+    return address
+
+
+def check_apprise_url(url: str) -> str:
+    """Return the URL as it may be shown (secrets masked); refuse what Apprise cannot send to."""
+    url = url.strip()
+    scheme, sep, _ = url.partition("://")
+    if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
+        raise InvalidInput(
+            "an Apprise URL looks like scheme://..., for example ntfys://ntfy.sh/my-topic",
+            field="target",
+        )
+    if len(url) > 2000:
+        raise InvalidInput("the Apprise URL is longer than 2000 characters", field="target")
+    _load_apprise()
+    if scheme.lower() not in _plugins().schemas():
+        raise InvalidInput(f"unknown Apprise scheme '{scheme}://'", field="target")
+    plugin: Any = apprise.Apprise.instantiate(url)
+    if plugin is None:
+        raise InvalidInput(
+            f"this is not a complete {scheme}:// URL; see the Apprise documentation for {scheme}",
+            field="target",
+        )
+    return masked(str(plugin.url(privacy=True)))
+
+
+def masked(private_url: str) -> str:
+    # Apprise's privacy form masks passwords and tokens; the query string is dropped as well,
+    # because plugins keep further secrets (API keys, custom headers) there.
+    parts = urlsplit(private_url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))[:500]
+
+
+def check_target(kind: ContactKind, target: str) -> tuple[str, str]:
+    """The target to store and the form to show, or InvalidInput naming `target`."""
+    if kind is ContactKind.EMAIL:
+        address = check_email(target)
+        return address, address
+    url = target.strip()
+    return url, check_apprise_url(url)
