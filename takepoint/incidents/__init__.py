@@ -1,0 +1,1 @@
+"""Incidents: escalation, point person and handoffs, closing the loop."""

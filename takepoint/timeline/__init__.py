@@ -1,0 +1,1 @@
+"""The tamper-evident timeline: append-only, hash-chained records of what happened."""

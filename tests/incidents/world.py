@@ -1,0 +1,118 @@
+"""A small hospital IT world for incident tests: people, a service, a rotation and a policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from takepoint.accounts import service as accounts
+from takepoint.accounts.models import Role, Team, User
+from takepoint.catalog import service as catalog
+from takepoint.catalog.models import Service
+from takepoint.engine import escalate, handoffs, triage
+from takepoint.engine.loop import Engine, Job
+from takepoint.incidents import policies
+from takepoint.incidents.models import EscalationPolicy, TargetKind
+from takepoint.lib.clock import FakeClock
+from takepoint.lib.db import Database
+from takepoint.notify.models import Notification
+from takepoint.oncall import service as oncall
+from takepoint.oncall.compute import ShiftUnit
+from takepoint.oncall.models import Schedule
+from tests.factories import make_user
+
+
+@dataclass
+class World:
+    sam: User  # on call this week
+    priya: User  # technical lead of the app server
+    lee: User  # backup lead
+    dana: User  # team lead
+    morgan: User  # director (viewer)
+    team: Team
+    app_server: Service
+    schedule: Schedule
+    policy: EscalationPolicy
+
+
+def build_world(session: Session, clock: FakeClock) -> World:
+    now = clock.now()
+    sam = make_user(session, clock, name="Sam Okafor", email="sam@example.org")
+    priya = make_user(session, clock, name="Priya Raman", email="priya@example.org")
+    lee = make_user(session, clock, name="Lee Chen", email="lee@example.org")
+    dana = make_user(session, clock, name="Dana Whitfield", email="dana@example.org")
+    morgan = make_user(
+        session, clock, name="Morgan Hale", email="morgan@example.org", role=Role.VIEWER
+    )
+    team = accounts.create_team(session, name="Hospital IT", lead=dana, now=now)
+    app_server = catalog.create_service(
+        session,
+        slug="app-server",
+        name="App server",
+        now=now,
+        team=team,
+        tech_lead=priya,
+        backup_lead=lee,
+        tier=1,
+    )
+    schedule = oncall.create_schedule(
+        session, name="Hospital IT weekly", time_zone="Europe/London", now=now
+    )
+    oncall.add_layer(
+        session,
+        schedule=schedule,
+        name="Primary",
+        start_date=(now - timedelta(days=1)).date(),
+        handoff_time=time(9, 0),
+        shift_length=1,
+        shift_unit=ShiftUnit.WEEKS,
+        participants=[sam],
+        now=now,
+    )
+    policy = policies.create_policy(
+        session,
+        name="Hospital IT",
+        levels=[
+            policies.LevelSpec(
+                5, [policies.TargetSpec(TargetKind.SCHEDULE, schedule_id=schedule.id)]
+            ),
+            policies.LevelSpec(5, [policies.TargetSpec(TargetKind.BACKUP_LEAD)]),
+        ],
+        now=now,
+    )
+    policies.set_service_paging(session, service=app_server, policy=policy)
+    session.commit()
+    return World(sam, priya, lee, dana, morgan, team, app_server, schedule, policy)
+
+
+def paging_engine(db: Database, clock: FakeClock) -> Engine:
+    """The real engine, without delivery: for tests that look at the outbox, not a mail server."""
+    jobs = [
+        Job("triage", triage.run_once),
+        Job("escalate", escalate.run_once),
+        Job("handoffs", handoffs.run_once),
+    ]
+    return Engine(
+        db=db,
+        clock=clock,
+        tick_seconds=0.5,
+        job_timeout_seconds=10,
+        jobs=jobs,
+        worker_id="test-engine",
+        session_info={
+            "secret_key": "test-secret-key-test-secret-key",
+            "base_url": "http://testserver",
+        },
+    )
+
+
+def notified(session: Session, user: User) -> list[Notification]:
+    session.expire_all()
+    return list(
+        session.scalars(
+            select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)
+        )
+    )
