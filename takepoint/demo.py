@@ -12,6 +12,13 @@ from sqlalchemy.orm import Session
 
 from takepoint.accounts import service as accounts
 from takepoint.accounts.models import Role, User
+from takepoint.catalog.demo import load_demo_catalog
+from takepoint.catalog.models import Department
+from takepoint.incidents.demo import load_demo_incidents
+from takepoint.notify.demo import load_demo_notify
+from takepoint.oncall.demo import load_demo_oncall
+from takepoint.reviews.demo import load_demo_reviews
+from takepoint.signals.demo import load_demo_signals
 
 DEMO_PASSWORD = "takepoint-demo"
 DEMO_DOMAIN = "stmarys.example"
@@ -46,4 +53,24 @@ def load_demo(session: Session, *, now: datetime) -> bool:
     team = accounts.create_team(session, name="Hospital IT", lead=people["dana"], now=now)
     for key in ("sam", "priya", "lee"):
         accounts.add_team_member(session, team=team, user=people[key])
+    services = load_demo_catalog(session, now=now, people=people, team=team)
+    schedule = load_demo_oncall(session, now=now, people=people, team=team)
+    load_demo_signals(session, now=now)
+    load_demo_notify(session, now=now, people=people)
+    load_demo_incidents(
+        session,
+        now=now,
+        people=people,
+        services=services,
+        schedule=schedule,
+        theatres=session.scalar(select(Department).where(Department.slug == "theatres")),
+    )
+    settings = session.info.get("settings")
+    load_demo_reviews(
+        session,
+        now=now,
+        people=people,
+        services=services,
+        evidence_root=settings.data_dir / "evidence" if settings is not None else None,
+    )
     return True

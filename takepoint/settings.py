@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     engine_tick_seconds: float = Field(default=0.5, gt=0, le=1.0)
     engine_stale_after_seconds: int = Field(default=30, ge=5)
     job_timeout_seconds: float = Field(default=10.0, gt=0)
+    delivery_lease_seconds: int = Field(default=60, ge=2, le=3600)
 
     session_days: int = Field(default=14, ge=1, le=365)
     login_max_failures: int = Field(default=5, ge=1)
@@ -50,6 +51,7 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     smtp_from: str = "takepoint@localhost"
+    evidence_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"

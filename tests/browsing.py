@@ -1,4 +1,8 @@
-"""Browser tests: Debian's Chromium, headless, driven by Playwright against a live server."""
+"""Browser fixtures for every test folder: Debian's Chromium, headless, driven by Playwright.
+
+Loaded once for the whole run (`pytest_plugins` in tests/conftest.py): a second Playwright in
+the same thread cannot start while the first is running.
+"""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import make_url, text
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,8 @@ from takepoint.lib import migrate
 from takepoint.lib.clock import FakeClock
 from takepoint.lib.db import Base, Database
 from takepoint.settings import Settings
+
+pytest_plugins = ["tests.browsing"]
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TAKEPOINT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -111,7 +114,7 @@ def settings(tmp_path: Path, db: Database) -> Settings:
     return Settings(
         data_dir=tmp_path / "data",
         database_url=db.url,
-        secret_key="test-secret-key-test-secret-key",  # type: ignore[arg-type]
+        secret_key=SecretStr("test-secret-key-test-secret-key"),
         base_url="http://testserver",
     )
 

@@ -26,6 +26,7 @@ def _prepare(config: Settings, *, demo: bool) -> None:
     with database() as db:
         migrations.upgrade(db)
         with db.session() as session:
+            session.info["settings"] = config  # the demo's evidence goes in the data folder
             created = ensure_first_admin(
                 session,
                 email=config.admin_email,
@@ -90,6 +91,11 @@ def engine() -> None:
             clock=SystemClock(),
             tick_seconds=config.engine_tick_seconds,
             job_timeout_seconds=config.job_timeout_seconds,
+            session_info={
+                "settings": config,
+                "secret_key": config.resolved_secret_key(),
+                "base_url": config.base_url,
+            },
         )
 
         def _stop(signum: int, frame: FrameType | None) -> None:

@@ -35,10 +35,15 @@ def claim_due(
     candidates = select(id_column).where(claimable).order_by(due_column).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
+    # The candidates are read first: as a subquery inside the UPDATE, PostgreSQL may run it
+    # once per row and so ignore the LIMIT.
+    picked = list(session.scalars(candidates))
+    if not picked:
+        return []
     values = {"claimed_by": worker, "lease_until": now + lease, **(extra_values or {})}
     result = session.execute(
         update(table)
-        .where(id_column.in_(candidates.scalar_subquery()), claimable)
+        .where(id_column.in_(picked), claimable)
         .values(**values)
         .returning(id_column)
         .execution_options(synchronize_session=False)

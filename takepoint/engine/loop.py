@@ -15,7 +15,16 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from takepoint.engine import tasks
+from takepoint.engine import (
+    action_items,
+    deliver,
+    escalate,
+    handoffs,
+    heartbeats,
+    shift_notices,
+    tasks,
+    triage,
+)
 from takepoint.engine.models import EngineHeartbeat
 from takepoint.lib.clock import Clock
 from takepoint.lib.db import Database
@@ -28,13 +37,40 @@ log = logging.getLogger(__name__)
 class Job:
     name: str
     run_once: Callable[[Session, datetime], int]
+    # When the job's next deadline falls, so the loop can wake for it instead of at a tick.
+    next_due: Callable[[Session], datetime | None] | None = None
+
+
+@dataclass(frozen=True)
+class Lane:
+    """Jobs that run one after another in one thread. Delivery has a lane of its own so that a
+    slow mail server never delays an escalation."""
+
+    name: str
+    jobs: list[Job]
+
+
+def default_lanes() -> list[Lane]:
+    # The order matters: work that creates deliveries runs before the job that sends them.
+    return [
+        Lane(
+            "paging",
+            [
+                Job("heartbeats", heartbeats.run_once),
+                Job("triage", triage.run_once),
+                Job("escalate", escalate.run_once, escalate.next_due),
+                Job("handoffs", handoffs.run_once),
+                Job("tasks", tasks.run_once),
+                Job("shift_notices", shift_notices.run_once),
+                Job("action_items", action_items.run_once, action_items.next_due),
+            ],
+        ),
+        Lane("delivery", [Job("deliver", deliver.run_once, deliver.next_due)]),
+    ]
 
 
 def default_jobs() -> list[Job]:
-    # The order matters: work that creates deliveries runs before the job that sends them.
-    return [
-        Job("tasks", tasks.run_once),
-    ]
+    return [job for lane in default_lanes() for job in lane.jobs]
 
 
 def new_worker_id() -> str:
@@ -42,6 +78,9 @@ def new_worker_id() -> str:
 
 
 class Engine:
+    """Runs every job of every lane. `run_cycle` runs them all once, in order (tests and
+    benchmarks drive it with a fake clock); `run` gives each lane a thread of its own."""
+
     def __init__(
         self,
         *,
@@ -52,39 +91,67 @@ class Engine:
         metrics: Metrics | None = None,
         jobs: list[Job] | None = None,
         worker_id: str | None = None,
+        session_info: dict[str, object] | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.tick_seconds = tick_seconds
         self.job_timeout_seconds = job_timeout_seconds
         self.metrics = metrics
-        self.jobs = jobs if jobs is not None else default_jobs()
+        self.lanes = [Lane("main", jobs)] if jobs is not None else default_lanes()
         self.worker_id = worker_id or new_worker_id()
+        # What jobs need beyond the database: settings, the signing key, the public address.
+        self.session_info = session_info or {}
         self.started_at = clock.now()
         self.cycles = 0
-        self._wake = threading.Event()
+        self._wakes = {lane.name: threading.Event() for lane in self.lanes}
+
+    @property
+    def jobs(self) -> list[Job]:
+        return [job for lane in self.lanes for job in lane.jobs]
 
     def trigger(self) -> None:
-        """Run the next cycle now instead of at the next tick."""
-        self._wake.set()
+        """Run the next cycle of every lane now instead of at the next tick."""
+        for wake in self._wakes.values():
+            wake.set()
 
     def run_cycle(self) -> dict[str, int]:
         started = time.perf_counter()
         done: dict[str, int] = {}
-        for job in self.jobs:
-            done[job.name] = self._run_job(job)
-        elapsed = time.perf_counter() - started
+        for lane in self.lanes:
+            done.update(self._run_lane_once(lane))
         self.cycles += 1
-        self._record_heartbeat(elapsed)
-        if self.metrics is not None:
-            self.metrics.engine_cycle.observe(elapsed)
+        self._record_heartbeat(self.worker_id, time.perf_counter() - started, self.cycles)
         return done
+
+    def _run_lane_once(self, lane: Lane) -> dict[str, int]:
+        started = time.perf_counter()
+        done = {job.name: self._run_job(job) for job in lane.jobs}
+        if self.metrics is not None:
+            self.metrics.engine_cycle.labels(lane.name).observe(time.perf_counter() - started)
+        return done
+
+    def _wait_for(self, lane: Lane) -> float:
+        """Seconds until the lane should run again: the tick, or sooner for a due deadline."""
+        wait = self.tick_seconds
+        due_times = []
+        try:
+            with self.db.session(read_only=True) as session:
+                for job in lane.jobs:
+                    if job.next_due is not None and (due := job.next_due(session)) is not None:
+                        due_times.append(due)
+        except Exception:  # the job boundary: a failed look-ahead falls back to the tick
+            log.exception("engine lane %s could not read its next deadline", lane.name)
+        if due_times:
+            wait = min(wait, (min(due_times) - self.clock.now()).total_seconds())
+        return max(wait, 0.0)
 
     def _run_job(self, job: Job) -> int:
         started = time.perf_counter()
         count = 0
         try:
             with self.db.session() as session:
+                session.info.update(self.session_info)
                 session.info["engine_worker"] = self.worker_id
                 if self.db.dialect == "postgresql":
                     timeout_ms = int(self.job_timeout_seconds * 1000)
@@ -101,13 +168,13 @@ class Engine:
             self.metrics.engine_job.labels(job.name).observe(elapsed)
         return count
 
-    def _record_heartbeat(self, elapsed: float) -> None:
+    def _record_heartbeat(self, worker_id: str, elapsed: float, cycles: int) -> None:
         try:
             with self.db.session() as session:
-                row = session.get(EngineHeartbeat, self.worker_id)
+                row = session.get(EngineHeartbeat, worker_id)
                 if row is None:
                     row = EngineHeartbeat(
-                        worker_id=self.worker_id,
+                        worker_id=worker_id,
                         hostname=socket.gethostname(),
                         pid=os.getpid(),
                         started_at=self.started_at,
@@ -115,7 +182,7 @@ class Engine:
                     session.add(row)
                 row.last_cycle_at = self.clock.now()
                 row.last_cycle_ms = round(elapsed * 1000, 3)
-                row.cycles = self.cycles
+                row.cycles = cycles
         except Exception:  # the job boundary again: a missed heartbeat shows in /healthz
             log.exception("engine heartbeat failed")
 
@@ -127,11 +194,32 @@ class Engine:
     def run(self, stop: threading.Event) -> None:
         log.info("engine %s started, tick %.2fs", self.worker_id, self.tick_seconds)
         self.prepare()
-        while not stop.is_set():
-            self.run_cycle()
-            self._wake.wait(self.tick_seconds)
-            self._wake.clear()
+        others = [
+            threading.Thread(target=self._run_lane, args=(lane, stop), name=f"engine-{lane.name}")
+            for lane in self.lanes[1:]
+        ]
+        for thread in others:
+            thread.start()
+        self._run_lane(self.lanes[0], stop)
+        for thread in others:
+            thread.join()
         log.info("engine %s stopped after %d cycles", self.worker_id, self.cycles)
+
+    def _run_lane(self, lane: Lane, stop: threading.Event) -> None:
+        # The first lane's heartbeat is the engine's; other lanes report under their own name,
+        # so a stuck delivery lane shows in /metrics and /healthz's worker list.
+        worker = self.worker_id if lane is self.lanes[0] else f"{self.worker_id}/{lane.name}"
+        wake = self._wakes[lane.name]
+        cycles = 0
+        while not stop.is_set():
+            started = time.perf_counter()
+            self._run_lane_once(lane)
+            cycles += 1
+            if lane is self.lanes[0]:
+                self.cycles = cycles
+            self._record_heartbeat(worker, time.perf_counter() - started, cycles)
+            wake.wait(self._wait_for(lane))
+            wake.clear()
 
 
 class EngineThread:

@@ -19,12 +19,16 @@ def _db_session(request: Request) -> Iterator[Session]:
     # so a 2xx always means the data is on disk.
     database: Database = request.app.state.db
     session = database.new_session(read_only=request.method in SAFE_METHODS)
+    session.info.update(request.app.state.session_info)
     try:
         yield session
         session.commit()
         if session.info.get("trigger_engine"):
             request.app.state.trigger_engine()
     except BaseException:
+        # Detach first: a rollback expires every loaded object, and the error page still
+        # needs the signed-in user's name and time zone.
+        session.expunge_all()
         session.rollback()
         raise
     finally:

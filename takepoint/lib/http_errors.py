@@ -42,15 +42,20 @@ def _field_of(loc: tuple[int | str, ...]) -> str:
     return ".".join(parts) or "request"
 
 
+def error_response(request: Request, exc: TakepointError) -> Response:
+    """The answer to a TakepointError, for the handler and for endpoints served outside it."""
+    response = _respond(request, exc.status_code, exc.message, exc.field)
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, NotAuthenticated) and wants_json(request):
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TakepointError)
     async def _takepoint_error(request: Request, exc: TakepointError) -> Response:
-        response = _respond(request, exc.status_code, exc.message, exc.field)
-        if isinstance(exc, RateLimited):
-            response.headers["Retry-After"] = str(exc.retry_after)
-        if isinstance(exc, NotAuthenticated) and wants_json(request):
-            response.headers["WWW-Authenticate"] = "Bearer"
-        return response
+        return error_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:

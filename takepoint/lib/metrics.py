@@ -29,7 +29,8 @@ class Metrics:
         )
         self.engine_cycle = Histogram(
             "takepoint_engine_cycle_duration_seconds",
-            "Time for one engine cycle (all jobs).",
+            "Time for one engine cycle of a lane (all its jobs).",
+            ["lane"],
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from takepoint.accounts.models import Role
 from takepoint.lib.clock import FakeClock
-from tests.browser.conftest import sign_in
+from tests.browsing import sign_in
 from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.browser

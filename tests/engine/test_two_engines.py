@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from takepoint.engine.models import EngineTask, TaskState
+from takepoint.engine.models import EngineHeartbeat, EngineTask, TaskState
 from takepoint.engine.tasks import schedule
 from takepoint.lib.db import Database
 from tests.processes import TakepointProcess
@@ -25,6 +25,14 @@ def test_it_runs_each_task_exactly_once_with_two_engines(db: Database, tmp_path:
         TakepointProcess(["engine"], env=env, log=tmp_path / f"engine{i}.log") for i in range(2)
     ]
     try:
+        # Both engines must be up before work arrives, or the first could take it all.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with db.session(read_only=True) as session:
+                pids = session.scalar(select(func.count(func.distinct(EngineHeartbeat.pid))))
+            if pids == 2:
+                break
+            time.sleep(0.1)
         total = 0
         # Work arrives in bursts while both engines are polling, so both compete for it.
         for _ in range(20):
