@@ -20,6 +20,7 @@ from takepoint.app import create_app
 from takepoint.lib import migrate
 from takepoint.lib.clock import FakeClock
 from takepoint.lib.db import Base, Database
+from takepoint.notify.transports import TRANSPORTS
 from takepoint.settings import Settings
 
 pytest_plugins = ["tests.browsing"]
@@ -128,3 +129,11 @@ def app(settings: Settings, clock: FakeClock, db: Database) -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, follow_redirects=False) as test_client:
         yield test_client
+
+
+@pytest.fixture(autouse=True)
+def _close_transports() -> Iterator[None]:
+    # Transports keep a connection open for a batch; a test that sends directly ends its batch.
+    yield
+    for transport in TRANSPORTS.values():
+        transport.close()
