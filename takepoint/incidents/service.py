@@ -269,10 +269,7 @@ def request_handoff(
             f"{receiver.display_name} cannot take point (not an active responder)",
             field="to_user_id",
         )
-    for pending in _pending_handoffs(session, incident):
-        pending.state = HandoffState.CANCELLED
-        pending.decided_at = now
-        pending.next_reminder_at = None
+    _cancel_pending_handoffs(session, incident, now)
     handoff = Handoff(
         incident_id=incident.id,
         from_user_id=giver.id,
@@ -313,6 +310,14 @@ def _pending_handoffs(session: Session, incident: Incident) -> list[Handoff]:
             )
         )
     )
+
+
+def _cancel_pending_handoffs(session: Session, incident: Incident, now: datetime) -> None:
+    # A new handoff, a takeover or the resolution makes any open request moot.
+    for pending in _pending_handoffs(session, incident):
+        pending.state = HandoffState.CANCELLED
+        pending.decided_at = now
+        pending.next_reminder_at = None
 
 
 def get_handoff(session: Session, handoff_id: int) -> Handoff:
@@ -380,10 +385,7 @@ def take_point(session: Session, *, incident: Incident, user: User, now: datetim
     if incident.state is IncidentState.TRIGGERED:
         acknowledge(session, incident=incident, user=user, now=now)
         return incident
-    for pending in _pending_handoffs(session, incident):
-        pending.state = HandoffState.CANCELLED
-        pending.decided_at = now
-        pending.next_reminder_at = None
+    _cancel_pending_handoffs(session, incident, now)
     text = f"{user.display_name} took point" + (
         f" from {previous.display_name}" if previous else ""
     )
@@ -427,10 +429,7 @@ def resolve(
     incident.next_escalation_at = None
     incident.next_nudge_at = None
     paging.cancel_pages(session, incident=incident, now=now)
-    for pending in _pending_handoffs(session, incident):
-        pending.state = HandoffState.CANCELLED
-        pending.decided_at = now
-        pending.next_reminder_at = None
+    _cancel_pending_handoffs(session, incident, now)
     by = user.display_name if user else "the monitoring source"
     append(
         session,
