@@ -85,8 +85,8 @@ def wrk(url: str, script: Path, seconds: float, connections: int = CONNECTIONS) 
     ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     # The "Latency Distribution" lines; the thread stats above them also end in "%".
-    p50 = re.search(r"^\s+50%\s+(\S+)$", out, re.MULTILINE)
-    p99 = re.search(r"^\s+99%\s+(\S+)$", out, re.MULTILINE)
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE)
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
