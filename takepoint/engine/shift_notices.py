@@ -2,7 +2,9 @@
 
 A notice is a row keyed by schedule, person, kind and the moment it is about, inserted with ON
 CONFLICT DO NOTHING: every engine may compute the same notices on every tick, and the database
-keeps exactly one. Delivery comes with paging; until then the rows wait in state "pending".
+keeps exactly one. Each new notice is then claimed (pending → sent, one conditional UPDATE) and
+handed to the outbox in the same unit of work, so it reaches the person exactly once, through
+their own notification rules.
 
 Notices follow continuous on-call periods, not rotation shifts: someone who hands over to
 themselves, or covers the next shift by override, gets one "starting" and one "ended".
@@ -12,13 +14,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Insert
+from sqlalchemy import Insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from takepoint.accounts.models import User
+from takepoint.notify.models import Urgency
+from takepoint.notify.service import notify_user
 from takepoint.oncall.compute import runs
-from takepoint.oncall.models import NoticeKind, NoticeState, ShiftNotice
+from takepoint.oncall.models import NoticeKind, NoticeState, Schedule, ShiftNotice
 from takepoint.oncall.service import list_schedules, timeline
 
 # "Starting" notices are recorded this long before the shift, so they can arrive in time.
@@ -64,7 +70,38 @@ def _insert(session: Session) -> Insert:
 
 def run_once(session: Session, now: datetime) -> int:
     rows = due_notices(session, now)
-    if not rows:
-        return 0
-    inserted = session.execute(_insert(session).returning(ShiftNotice.id), rows)
-    return len(inserted.all())
+    inserted = 0
+    if rows:
+        inserted = len(session.execute(_insert(session).returning(ShiftNotice.id), rows).all())
+    _send_pending(session, now)
+    return inserted
+
+
+def _send_pending(session: Session, now: datetime) -> None:
+    claimed = session.scalars(
+        update(ShiftNotice)
+        .where(ShiftNotice.state == NoticeState.PENDING)
+        .values(state=NoticeState.SENT)
+        .returning(ShiftNotice.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    for notice in session.scalars(select(ShiftNotice).where(ShiftNotice.id.in_(claimed))):
+        user = session.get(User, notice.user_id)
+        schedule = session.get(Schedule, notice.schedule_id)
+        if user is None or schedule is None or not user.is_active:
+            continue
+        local = notice.occurs_at.astimezone(ZoneInfo(user.time_zone))
+        when = local.strftime("%a %d %b %H:%M %Z")
+        if notice.kind is NoticeKind.STARTING:
+            subject = f"Your on-call for {schedule.name} starts {when}"
+        else:
+            subject = f"Your on-call for {schedule.name} ended {when}"
+        notify_user(
+            session,
+            user=user,
+            subject=subject,
+            body=f"{subject}.\nSchedule: {schedule.name} ({schedule.time_zone}).",
+            urgency=Urgency.LOW,
+            key=f"shift:{notice.id}",
+            now=now,
+        )

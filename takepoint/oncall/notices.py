@@ -13,7 +13,7 @@ def list_notices(
     session: Session,
     *,
     user: User,
-    state: NoticeState | None = NoticeState.PENDING,
+    state: NoticeState | None = None,
     limit: int = 50,
 ) -> list[ShiftNotice]:
     query = (

@@ -11,6 +11,7 @@ from takepoint.engine import shift_notices
 from takepoint.engine.loop import default_jobs
 from takepoint.lib.clock import FakeClock
 from takepoint.lib.db import Database
+from takepoint.notify.models import Notification
 from takepoint.oncall.models import NoticeKind, NoticeState, Schedule, ShiftNotice
 from tests.factories import login
 from tests.oncall.conftest import Team, z
@@ -42,7 +43,13 @@ def test_it_records_a_notice_before_a_shift_starts_and_when_it_ends(
     notices = recorded(session)
     assert notices[-1] == ("Sam Okafor", NoticeKind.ENDED, z(2026, 3, 9, 9))
     row = session.scalars(select(ShiftNotice).where(ShiftNotice.kind == NoticeKind.STARTING)).one()
-    assert row.state is NoticeState.PENDING
+    assert row.state is NoticeState.SENT
+    outbox = session.scalars(
+        select(Notification).where(Notification.group_key == f"shift:{row.id}")
+    )
+    assert [n.subject for n in outbox] == [
+        "Your on-call for Hospital IT on call starts Mon 09 Mar 09:00 GMT"
+    ]
     assert row.shift_end is None  # a week away, beyond what the engine looked at
 
 
@@ -96,7 +103,7 @@ def test_it_skips_notices_an_engine_missed_long_ago(
         assert shift_notices.run_once(s, clock.now()) == 0
 
 
-def test_it_shows_pending_notices_to_their_person(
+def test_it_shows_recent_notices_to_their_person(
     client: TestClient,
     db: Database,
     session: Session,
