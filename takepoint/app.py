@@ -149,7 +149,7 @@ def create_app(
     app.state.session_info = session_info
     app.state.engine = engine
     # Without an engine in this process, a trigger has nobody to wake; the tick still runs there.
-    app.state.trigger_engine = engine.trigger if run_engine else (lambda: None)
+    app.state.trigger_engine = engine.trigger if run_engine else (lambda lanes=None: None)
 
     install_error_handlers(app)
     for router in ROUTERS:

@@ -17,10 +17,10 @@ from sqlalchemy import make_url, text
 from sqlalchemy.orm import Session
 
 from takepoint.app import create_app
+from takepoint.engine.deliver import close_connections
 from takepoint.lib import migrate
 from takepoint.lib.clock import FakeClock
 from takepoint.lib.db import Base, Database
-from takepoint.notify.transports import TRANSPORTS
 from takepoint.settings import Settings
 
 pytest_plugins = ["tests.browsing"]
@@ -135,5 +135,4 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 def _close_transports() -> Iterator[None]:
     # Transports keep a connection open for a batch; a test that sends directly ends its batch.
     yield
-    for transport in TRANSPORTS.values():
-        transport.close()
+    close_connections()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from takepoint.notify.models import Urgency
@@ -113,13 +113,3 @@ def run_once(session: Session, now: datetime) -> int:
             )
         done += 1
     return done
-
-
-def next_due(session: Session) -> datetime | None:
-    """The earliest reminder or escalation, so the engine wakes for it."""
-    value: datetime | None = session.scalar(
-        select(func.min(func.coalesce(ActionItem.remind_at, ActionItem.escalate_at))).where(
-            ActionItem.state == ActionState.OPEN
-        )
-    )
-    return value

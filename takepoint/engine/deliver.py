@@ -79,15 +79,22 @@ def run_once(session: Session, now: datetime) -> int:
     worker = worker_of(session)
     ids = claim(session, worker=worker, now=now)
     if not ids:
+        # Connections stay open while messages keep coming (one SMTP session for a burst of
+        # pages) and end at the first run that finds nothing to send.
+        close_connections()
         return 0
     deliveries = outbox.prepare(session, ids=ids, worker=worker)
     session.commit()
     try:
         return _send_all(session, deliveries, worker=worker, now=now)
-    finally:
-        # The batch shares connections (one SMTP session for a burst of pages); end them here.
-        for transport in TRANSPORTS.values():
-            transport.close()
+    except BaseException:
+        close_connections()
+        raise
+
+
+def close_connections() -> None:
+    for transport in TRANSPORTS.values():
+        transport.close()
 
 
 def _send_all(

@@ -41,10 +41,8 @@ def run_once(session: Session, now: datetime) -> int:
     ).all()
     for incident_id, seen in due:
         if _claim(session, incident_id, Incident.next_escalation_at, seen):
-            incident = session.get(Incident, incident_id)
-            assert incident is not None
-            session.refresh(incident)
-            _escalate(session, incident, now)
+            incident = session.get_one(Incident, incident_id, populate_existing=True)
+            escalate(session, incident, now)
             done += 1
     silent = session.execute(
         select(Incident.id, Incident.next_nudge_at)
@@ -58,9 +56,7 @@ def run_once(session: Session, now: datetime) -> int:
     ).all()
     for incident_id, seen in silent:
         if _claim(session, incident_id, Incident.next_nudge_at, seen):
-            incident = session.get(Incident, incident_id)
-            assert incident is not None
-            session.refresh(incident)
+            incident = session.get_one(Incident, incident_id, populate_existing=True)
             _no_progress(session, incident, now)
             done += 1
     return done
@@ -71,10 +67,14 @@ def _levels(incident: Incident) -> list[dict[str, Any]]:
     return levels
 
 
-def _escalate(session: Session, incident: Incident, now: datetime) -> None:
+def escalate(session: Session, incident: Incident, now: datetime) -> None:
+    """Page the incident's next level. Levels where nobody can be paged are recorded and
+    skipped at once, within this step.
+
+    The caller owns the step: it claimed it, or it opened the incident in this transaction.
+    """
     levels = _levels(incident)
     repeat = int(incident.policy_snapshot.get("repeat", 0))
-    # Levels where nobody can be paged are recorded and skipped at once, within this step.
     for _ in range(len(levels) * (repeat + 1) + 1):
         if incident.level_index >= len(levels):
             if incident.repeats_done < repeat and levels:

@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,6 +28,7 @@ from takepoint.engine import (
 from takepoint.engine.models import EngineHeartbeat
 from takepoint.lib.clock import Clock
 from takepoint.lib.db import Database
+from takepoint.lib.deps import DELIVERY, PAGING, lanes_to_wake
 from takepoint.lib.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,10 @@ class Job:
     run_once: Callable[[Session, datetime], int]
     # When the job's next deadline falls, so the loop can wake for it instead of at a tick.
     next_due: Callable[[Session], datetime | None] | None = None
+    # Jobs that act on new work (alerts to place, pages to send, deadlines) run every time the
+    # lane wakes; the others keep time (late heartbeats, reminders) and run once per tick, so a
+    # burst of wake-ups does not repeat them.
+    on_wake: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,18 +59,19 @@ def default_lanes() -> list[Lane]:
     # The order matters: work that creates deliveries runs before the job that sends them.
     return [
         Lane(
-            "paging",
+            PAGING,
             [
                 Job("heartbeats", heartbeats.run_once),
-                Job("triage", triage.run_once),
-                Job("escalate", escalate.run_once, escalate.next_due),
+                Job("triage", triage.run_once, on_wake=True),
+                Job("close_finished", triage.close_finished),
+                Job("escalate", escalate.run_once, escalate.next_due, on_wake=True),
                 Job("handoffs", handoffs.run_once),
                 Job("tasks", tasks.run_once),
                 Job("shift_notices", shift_notices.run_once),
-                Job("action_items", action_items.run_once, action_items.next_due),
+                Job("action_items", action_items.run_once),
             ],
         ),
-        Lane("delivery", [Job("deliver", deliver.run_once, deliver.next_due)]),
+        Lane(DELIVERY, [Job("deliver", deliver.run_once, deliver.next_due, on_wake=True)]),
     ]
 
 
@@ -110,10 +116,12 @@ class Engine:
     def jobs(self) -> list[Job]:
         return [job for lane in self.lanes for job in lane.jobs]
 
-    def trigger(self) -> None:
-        """Run the next cycle of every lane now instead of at the next tick."""
-        for wake in self._wakes.values():
-            wake.set()
+    def trigger(self, lanes: Collection[str] | None = None) -> None:
+        """Run the next cycle of these lanes (or every lane) now instead of at the next tick."""
+        for name, wake in self._wakes.items():
+            # An engine given its own jobs has one lane, and it runs for any work.
+            if lanes is None or name in lanes or len(self._wakes) == 1:
+                wake.set()
 
     def run_cycle(self) -> dict[str, int]:
         started = time.perf_counter()
@@ -124,21 +132,26 @@ class Engine:
         self._record_heartbeat(self.worker_id, time.perf_counter() - started, self.cycles)
         return done
 
-    def _run_lane_once(self, lane: Lane) -> dict[str, int]:
+    def _run_lane_once(self, lane: Lane, *, every_job: bool = True) -> dict[str, int]:
         started = time.perf_counter()
-        done = {job.name: self._run_job(job) for job in lane.jobs}
+        wake: set[str] = set()
+        done = {job.name: self._run_job(job, wake) for job in lane.jobs if every_job or job.on_wake}
+        # Work this cycle committed for another lane (a page to deliver) starts at once.
+        self.trigger(wake - {lane.name})
         if self.metrics is not None:
             self.metrics.engine_cycle.labels(lane.name).observe(time.perf_counter() - started)
         return done
 
-    def _wait_for(self, lane: Lane) -> float:
+    def _wait_for(self, lane: Lane, until_tick: float) -> float:
         """Seconds until the lane should run again: the tick, or sooner for a due deadline."""
-        wait = self.tick_seconds
+        wait = until_tick
         due_times = []
         try:
             with self.db.session(read_only=True) as session:
                 for job in lane.jobs:
-                    if job.next_due is not None and (due := job.next_due(session)) is not None:
+                    if job.next_due is None or not job.on_wake:
+                        continue
+                    if (due := job.next_due(session)) is not None:
                         due_times.append(due)
         except Exception:  # the job boundary: a failed look-ahead falls back to the tick
             log.exception("engine lane %s could not read its next deadline", lane.name)
@@ -146,7 +159,7 @@ class Engine:
             wait = min(wait, (min(due_times) - self.clock.now()).total_seconds())
         return max(wait, 0.0)
 
-    def _run_job(self, job: Job) -> int:
+    def _run_job(self, job: Job, wake: set[str]) -> int:
         started = time.perf_counter()
         count = 0
         try:
@@ -157,6 +170,7 @@ class Engine:
                     timeout_ms = int(self.job_timeout_seconds * 1000)
                     session.execute(text(f"SET LOCAL statement_timeout = {timeout_ms}"))
                 count = job.run_once(session, self.clock.now())
+            wake |= lanes_to_wake(session)
         except Exception:  # the job boundary: log, and let the next job and cycle run
             log.exception("engine job %s failed", job.name)
             if self.metrics is not None:
@@ -211,15 +225,22 @@ class Engine:
         worker = self.worker_id if lane is self.lanes[0] else f"{self.worker_id}/{lane.name}"
         wake = self._wakes[lane.name]
         cycles = 0
+        last_tick = -self.tick_seconds
         while not stop.is_set():
             started = time.perf_counter()
-            self._run_lane_once(lane)
+            tick = started - last_tick >= self.tick_seconds
+            self._run_lane_once(lane, every_job=tick)
             cycles += 1
             if lane is self.lanes[0]:
                 self.cycles = cycles
-            self._record_heartbeat(worker, time.perf_counter() - started, cycles)
-            wake.wait(self._wait_for(lane))
+            if tick:
+                last_tick = started
+                self._record_heartbeat(worker, time.perf_counter() - started, cycles)
+            until_tick = last_tick + self.tick_seconds - time.perf_counter()
+            wake.wait(self._wait_for(lane, until_tick))
             wake.clear()
+        # Connections are per thread; this one is ending.
+        deliver.close_connections()
 
 
 class EngineThread:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, insert, select, update
+from sqlalchemy.orm import Session, joinedload
 
+from takepoint.engine import escalate
 from takepoint.incidents import policies
 from takepoint.incidents import service as incidents
 from takepoint.incidents.models import (
@@ -15,13 +17,16 @@ from takepoint.incidents.models import (
     IncidentAlert,
     IncidentSource,
     IncidentState,
+    ServicePaging,
 )
 from takepoint.notify.models import Urgency
 from takepoint.signals.models import Alert, AlertState, Severity
 from takepoint.timeline.chain import append
 from takepoint.timeline.models import EntryKind
 
-BATCH = 500
+# Alerts placed per transaction: enough to keep up with a storm, few enough that the write
+# lock comes free for pages within a fraction of a second.
+BATCH = 100
 HIGH = {Severity.CRITICAL, Severity.ERROR}
 
 
@@ -30,12 +35,13 @@ def urgency_of(severity: Severity) -> Urgency:
 
 
 def run_once(session: Session, now: datetime) -> int:
+    """Place every new alert in an incident, opening one where the grouping rule says so."""
     batch = select(Alert.id).where(Alert.needs_triage.is_(True)).order_by(Alert.id).limit(BATCH)
     if session.get_bind().dialect.name == "postgresql":
         batch = batch.with_for_update(skip_locked=True)
     picked = list(session.scalars(batch))
     if not picked:
-        return _resolve_finished(session, now)
+        return 0
     # The claim and the incidents it creates commit together: a crash undoes both. The
     # conditional UPDATE makes a second engine that read the same ids skip them.
     claimed = session.scalars(
@@ -45,48 +51,100 @@ def run_once(session: Session, now: datetime) -> int:
         .returning(Alert.id)
         .execution_options(synchronize_session=False)
     ).all()
-    for alert in session.scalars(select(Alert).where(Alert.id.in_(claimed)).order_by(Alert.id)):
-        if alert.state is AlertState.RESOLVED:
-            continue
-        _place(session, alert, now)
-    return len(claimed) + _resolve_finished(session, now)
+    alerts = session.scalars(
+        select(Alert)
+        .options(joinedload(Alert.integration), joinedload(Alert.service))
+        .where(Alert.id.in_(claimed), Alert.state != AlertState.RESOLVED)
+        .order_by(Alert.id)
+    ).all()
+    _place_all(session, list(alerts), now)
+    return len(claimed)
 
 
-def _place(session: Session, alert: Alert, now: datetime) -> None:
-    service = alert.service
-    paging = policies.paging_for(session, service)
+@dataclass
+class _Placed:
+    incident: Incident
+    opened: bool
+    alerts: list[Alert] = field(default_factory=list)
+
+
+def _place_all(session: Session, alerts: list[Alert], now: datetime) -> None:
+    """Set-based placement: each incident is looked up (or opened) once per batch, and gets one
+    timeline entry for all the alerts it took in, however many a storm brings."""
+    placed: dict[tuple[int, str | None], _Placed] = {}
+    for alert in alerts:
+        paging = policies.paging_for(session, alert.service)
+        by_time = paging is not None and paging.grouping is Grouping.TIME_WINDOW
+        group = (alert.service_id, None if by_time else alert.dedup_key)
+        if group not in placed:
+            placed[group] = _incident_for(session, alert, paging if by_time else None, now)
+        placed[group].alerts.append(alert)
+    links = [
+        {"incident_id": p.incident.id, "alert_id": alert.id}
+        for p in placed.values()
+        for alert in p.alerts
+    ]
+    if links:
+        session.execute(insert(IncidentAlert), links)
+    for p in placed.values():
+        _record(session, p.incident, p.alerts, now)
+        # The first page goes out in this same transaction: nobody else can see the incident
+        # yet, so there is nothing to claim, and the page is one commit sooner.
+        due = p.incident.next_escalation_at
+        if p.opened and due is not None and due <= now:
+            escalate.escalate(session, p.incident, now)
+
+
+def _incident_for(
+    session: Session, alert: Alert, window: ServicePaging | None, now: datetime
+) -> _Placed:
+    """The live incident this alert joins (by time window, or by dedup key), or a new one."""
     live = select(Incident).where(
-        Incident.service_id == service.id, Incident.state != IncidentState.RESOLVED
+        Incident.service_id == alert.service_id, Incident.state != IncidentState.RESOLVED
     )
-    if paging is not None and paging.grouping is Grouping.TIME_WINDOW:
-        since = now - timedelta(minutes=paging.group_window_minutes)
-        live = live.where(Incident.opened_at >= since)
+    if window is not None:
+        live = live.where(
+            Incident.opened_at >= now - timedelta(minutes=window.group_window_minutes)
+        )
     else:
         live = live.where(Incident.dedup_key == alert.dedup_key)
     incident = session.scalars(live.order_by(Incident.opened_at.desc()).limit(1)).first()
-    if incident is None:
-        incident = incidents.open_incident(
-            session,
-            service=service,
-            title=alert.summary[:500] or "(no summary)",
-            urgency=urgency_of(alert.severity),
-            source=IncidentSource.ALERT,
-            dedup_key=alert.dedup_key,
-            now=now,
-        )
-    session.add(IncidentAlert(incident_id=incident.id, alert_id=alert.id))
+    if incident is not None:
+        return _Placed(incident, opened=False)
+    opened = incidents.open_incident(
+        session,
+        service=alert.service,
+        title=alert.summary[:500] or "(no summary)",
+        urgency=urgency_of(alert.severity),
+        source=IncidentSource.ALERT,
+        dedup_key=alert.dedup_key,
+        now=now,
+    )
+    return _Placed(opened, opened=True)
+
+
+def _record(session: Session, incident: Incident, alerts: list[Alert], now: datetime) -> None:
+    first = alerts[0]
+    what = f"{first.integration.name}: {first.summary} ({first.severity.value})"
+    text = f"Alert from {what}" if len(alerts) == 1 else f"{len(alerts)} alerts, first from {what}"
     append(
         session,
         chain=incident.chain,
         kind=EntryKind.ALERT,
-        text=f"Alert from {alert.integration.name}: {alert.summary} ({alert.severity.value})",
+        text=text,
         at=now,
-        data={"alert_id": alert.id, "dedup_key": alert.dedup_key, "source": alert.source},
+        data={
+            "alerts": [{"id": a.id, "dedup_key": a.dedup_key, "source": a.source} for a in alerts]
+        },
     )
 
 
-def _resolve_finished(session: Session, now: datetime) -> int:
-    """Incidents opened by alerts resolve when the source has resolved every one of them."""
+def close_finished(session: Session, now: datetime) -> int:
+    """Incidents opened by alerts resolve when the source has resolved every one of them.
+
+    A job of its own that runs once per tick: it looks at every open alert incident, which is
+    too much to repeat for each new alert in a storm.
+    """
     unresolved_alert = exists().where(
         IncidentAlert.incident_id == Incident.id,
         IncidentAlert.alert_id == Alert.id,

@@ -171,7 +171,11 @@ class Incident(Base):
 
     @property
     def chain(self) -> str:
-        return f"incident:{self.id}"
+        return self.chain_of(self.id)
+
+    @staticmethod
+    def chain_of(incident_id: int) -> str:
+        return f"incident:{incident_id}"
 
 
 class IncidentAlert(Base):

@@ -126,9 +126,6 @@ def record_delivery(session: Session, notification: Notification, attempt: Deliv
     """Every attempt to reach someone about an incident becomes a fact in its timeline."""
     if notification.incident_id is None:
         return
-    incident = session.get(Incident, notification.incident_id)
-    if incident is None:
-        return
     who = notification.user.display_name
     if attempt.outcome is AttemptOutcome.SENT:
         text = f"Delivered to {who} by {notification.channel}"
@@ -141,7 +138,7 @@ def record_delivery(session: Session, notification: Notification, attempt: Deliv
         )
     append(
         session,
-        chain=incident.chain,
+        chain=Incident.chain_of(notification.incident_id),
         kind=EntryKind.DELIVERY,
         text=text,
         at=attempt.at,

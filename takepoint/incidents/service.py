@@ -23,7 +23,7 @@ from takepoint.incidents.models import (
     IncidentState,
     Subscription,
 )
-from takepoint.lib.deps import wake_engine
+from takepoint.lib.deps import PAGING, wake_engine
 from takepoint.lib.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from takepoint.notify.models import Urgency
 from takepoint.timeline.chain import append
@@ -123,7 +123,7 @@ def open_incident(
         )
     if reporter is not None:
         subscribe(session, user=reporter, incident=incident, now=now, record=False)
-    wake_engine(session)
+    wake_engine(session, PAGING)
     return incident
 
 

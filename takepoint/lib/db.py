@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import enum
 import sqlite3
+import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -13,6 +15,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
+
+# How long a SQLite writer waits for another to finish before giving up.
+BUSY_TIMEOUT_SECONDS = 10
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -75,20 +80,93 @@ def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, record: ConnectionP
     # NORMAL in WAL mode survives a killed process; only a power loss can drop the last commits.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
     cursor.close()
 
 
-def _on_sqlite_begin(conn: Any) -> None:
-    # A write transaction takes the lock at BEGIN, so two writers queue on busy_timeout instead
-    # of failing when a reader tries to become a writer. Read-only sessions stay DEFERRED.
-    options = conn.get_execution_options()
-    if options.get("isolation_level") == "AUTOCOMMIT":
-        return
-    if options.get("takepoint_read_only"):
-        conn.exec_driver_sql("BEGIN")
-    else:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+class TurnLock:
+    """A lock that goes to its waiters in the order they came, handed straight to the next.
+
+    `threading.Lock` lets the releasing thread take it straight back, so a thread that writes
+    in a loop (the ingest writer in an alert storm) can keep a small, urgent writer (the one
+    recording a page as sent) waiting for as long as the storm lasts.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._held = False
+        self._waiters: deque[threading.Lock] = deque()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
+
+    def acquire(self, timeout: float) -> bool:
+        with self._guard:
+            if not self._held:
+                self._held = True
+                return True
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append(turn)
+        if turn.acquire(timeout=timeout):
+            return True
+        with self._guard:
+            if turn in self._waiters:
+                self._waiters.remove(turn)
+                return False
+        return True  # handed over between the timeout and the guard
+
+    def release(self) -> None:
+        with self._guard:
+            if self._waiters:
+                self._waiters.popleft().release()  # still held: now by the next in line
+            else:
+                self._held = False
+
+
+class WriterQueue:
+    """One SQLite writer at a time within this process, handed over the moment the last commits.
+
+    SQLite's own busy handler polls with sleeps that grow to 100 ms, so three threads that take
+    turns at the write lock (the web, the paging lane, the delivery lane) wait far longer than
+    the lock is held. This queue lets them wait on a Python lock instead, which wakes the next
+    writer at once, in the order they came. Other processes still meet at SQLite's lock, with
+    its busy timeout.
+    """
+
+    KEY = "takepoint_holds_writer_queue"
+
+    def __init__(self) -> None:
+        self._lock = TurnLock()
+
+    def begin(self, conn: Any) -> None:
+        # A write transaction takes the lock at BEGIN, so two writers queue instead of failing
+        # when a reader tries to become a writer. Read-only sessions stay DEFERRED.
+        options = conn.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return
+        if options.get("takepoint_read_only"):
+            conn.exec_driver_sql("BEGIN")
+            return
+        # On a timeout (a thread that nests two write sessions) SQLite's busy timeout decides,
+        # as it would without the queue.
+        if self._lock.acquire(timeout=BUSY_TIMEOUT_SECONDS):
+            conn.info[self.KEY] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.end(conn)
+            raise
+
+    def end(self, conn: Any, *args: Any) -> None:
+        if conn.info.pop(self.KEY, False):
+            self._lock.release()
+
+    def checkin(self, dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        # A connection that went back to the pool without a commit or rollback event.
+        if record.info.pop(self.KEY, False):
+            self._lock.release()
 
 
 def build_engine(url: str, *, echo: bool = False) -> Engine:
@@ -99,12 +177,16 @@ def build_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(
             url,
             echo=echo,
-            connect_args={"check_same_thread": False, "timeout": 10},
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS},
             pool_size=8,
             max_overflow=8,
         )
         event.listen(engine, "connect", _on_sqlite_connect)
-        event.listen(engine, "begin", _on_sqlite_begin)
+        writers = WriterQueue()
+        event.listen(engine, "begin", writers.begin)
+        event.listen(engine, "commit", writers.end)
+        event.listen(engine, "rollback", writers.end)
+        event.listen(engine.pool, "checkin", writers.checkin)
         return engine
     return create_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
 

@@ -23,8 +23,8 @@ def _db_session(request: Request) -> Iterator[Session]:
     try:
         yield session
         session.commit()
-        if session.info.get("trigger_engine"):
-            request.app.state.trigger_engine()
+        if lanes := lanes_to_wake(session):
+            request.app.state.trigger_engine(lanes)
     except BaseException:
         # Detach first: a rollback expires every loaded object, and the error page still
         # needs the signed-in user's name and time zone.
@@ -50,6 +50,16 @@ Now = Annotated[datetime, Depends(_now)]
 AppSettings = Annotated[Settings, Depends(_settings)]
 
 
-def wake_engine(session: Session) -> None:
-    """Ask the engine to run as soon as this unit of work commits, not at its next tick."""
-    session.info["trigger_engine"] = True
+# The engine's lanes, as work asks for them: new alerts and incidents are the paging lane's,
+# messages due now are the delivery lane's.
+PAGING = "paging"
+DELIVERY = "delivery"
+
+
+def wake_engine(session: Session, lane: str) -> None:
+    """Ask an engine lane to run as soon as this unit of work commits, not at its next tick."""
+    session.info.setdefault("wake_lanes", set()).add(lane)
+
+
+def lanes_to_wake(session: Session) -> frozenset[str]:
+    return frozenset(session.info.get("wake_lanes", ()))

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from takepoint.accounts.models import User
 from takepoint.lib.db import rowcount
-from takepoint.lib.deps import wake_engine
+from takepoint.lib.deps import DELIVERY, wake_engine
 from takepoint.lib.errors import Conflict, InvalidInput, NotFound
 from takepoint.notify.contacts import Step, steps_for
 from takepoint.notify.links import ActionLinks
@@ -144,7 +144,7 @@ def notify_user(
     session.add_all(rows)
     session.flush()
     if any(row.due_at <= now for row in rows):
-        wake_engine(session)
+        wake_engine(session, DELIVERY)
     return rows
 
 
@@ -216,7 +216,7 @@ def send_test(
     )
     session.add(row)
     session.flush()
-    wake_engine(session)
+    wake_engine(session, DELIVERY)
     return row
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import Select, Table, bindparam, func, insert, or_, select, upda
 from sqlalchemy.orm import Session, selectinload
 
 from takepoint.accounts.models import User
-from takepoint.lib.deps import wake_engine
+from takepoint.lib.deps import PAGING, wake_engine
 from takepoint.lib.errors import Conflict, NotFound
 from takepoint.signals.integrations import IntegrationRef
 from takepoint.signals.maintenance import Suppression, suppressions_for
@@ -156,7 +156,7 @@ def apply_routed(
         .values(last_signal_at=now)
     )
     if opened:
-        wake_engine(session)
+        wake_engine(session, PAGING)
 
 
 # Above this many (integration, key) combinations, one query per integration is cheaper than

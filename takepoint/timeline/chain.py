@@ -18,15 +18,29 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby
 from operator import attrgetter
-from typing import Any, TypeVarTuple
+from typing import Any, TypeVarTuple, cast
 
-from sqlalchemy import Result, Select, String, Text, func, select, type_coerce
+from sqlalchemy import (
+    Result,
+    Select,
+    String,
+    Table,
+    Text,
+    bindparam,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from takepoint.lib.clock import require_aware
 from takepoint.timeline.models import EntryKind, TimelineEntry, TimelineHead
 
 GENESIS = "0" * 64
+ENTRIES = cast(Table, TimelineEntry.__table__)
+HEADS = cast(Table, TimelineHead.__table__)
 
 
 def canonical(
@@ -51,21 +65,6 @@ def canonical(
         "text": text,
     }
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def hash_of(entry: TimelineEntry) -> str:
-    return hashlib.sha256(
-        canonical(
-            chain=entry.chain,
-            seq=entry.seq,
-            at=entry.at,
-            actor_id=entry.actor_id,
-            kind=entry.kind.value,
-            text=entry.text,
-            data=entry.data,
-            prev_hash=entry.prev_hash,
-        )
-    ).hexdigest()
 
 
 _encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
@@ -96,8 +95,9 @@ def _fast_hash(
 ) -> str:
     """SHA-256 of exactly the bytes `canonical` gives, assembled key by key in sorted order.
 
-    Verification hashes every entry ever written, and building one encoder per entry costs more
-    than the hashing; tests/timeline/test_canonical.py holds the two forms equal.
+    Every append hashes one entry and verification hashes every entry ever written; building
+    one encoder per entry costs more than the hashing. tests/timeline/test_canonical.py holds
+    the two forms equal.
     """
     if isinstance(data, str):  # SQLite hands JSON back as text; PostgreSQL as objects
         data = json.loads(data)
@@ -123,6 +123,29 @@ def _fast_hash(
     return hashlib.sha256(document.encode()).hexdigest()
 
 
+# Built once: constructing a statement costs more than running it on a small table.
+# (SQLite has no FOR UPDATE and leaves it out; its write transactions are serial anyway.)
+_LOCK_HEAD = (
+    select(HEADS.c.seq, HEADS.c.entry_hash)
+    .where(HEADS.c.chain == bindparam("head"))
+    .with_for_update()
+)
+_INSERT_ENTRY = insert(ENTRIES)
+_INSERT_HEAD = insert(HEADS)
+_MOVE_HEAD = (
+    update(HEADS)
+    .where(HEADS.c.chain == bindparam("head"))
+    .values(seq=bindparam("new_seq"), entry_hash=bindparam("new_hash"))
+)
+
+
+@dataclass(frozen=True)
+class Appended:
+    chain: str
+    seq: int
+    entry_hash: str
+
+
 def append(
     session: Session,
     *,
@@ -132,33 +155,39 @@ def append(
     at: datetime,
     actor_id: int | None = None,
     data: dict[str, Any] | None = None,
-) -> TimelineEntry:
-    """Add a fact to the end of `chain`. Never update or delete entries: correct with new ones."""
-    head_query = select(TimelineHead).where(TimelineHead.chain == chain)
-    if session.get_bind().dialect.name == "postgresql":
-        head_query = head_query.with_for_update()
-    head = session.scalar(head_query)
-    if head is None:
-        head = TimelineHead(chain=chain, seq=0, entry_hash=GENESIS)
-        session.add(head)
+) -> Appended:
+    """Add a fact to the end of `chain`. Never update or delete entries: correct with new ones.
+
+    Plain statements rather than ORM objects: every page, delivery and note appends, and this
+    is the engine's most frequent write. Pending ORM changes are flushed first, so an entry
+    never lands before the rows it speaks of.
+    """
+    session.flush()
+    head = session.execute(_LOCK_HEAD, {"head": chain}).first()
+    seq, prev_hash = (head.seq + 1, head.entry_hash) if head is not None else (1, GENESIS)
     # JSON round trip: what is hashed must be exactly what the database gives back later.
     clean_data = json.loads(json.dumps(data or {}, default=str))
-    entry = TimelineEntry(
-        chain=chain,
-        seq=head.seq + 1,
-        at=require_aware(at),
-        actor_id=actor_id,
-        kind=kind,
-        text=text,
-        data=clean_data,
-        prev_hash=head.entry_hash,
+    at = require_aware(at)
+    entry_hash = _fast_hash(chain, seq, at, actor_id, kind.value, text, clean_data, prev_hash)
+    session.execute(
+        _INSERT_ENTRY,
+        {
+            "chain": chain,
+            "seq": seq,
+            "at": at,
+            "actor_id": actor_id,
+            "kind": kind,
+            "text": text,
+            "data": clean_data,
+            "prev_hash": prev_hash,
+            "entry_hash": entry_hash,
+        },
     )
-    entry.entry_hash = hash_of(entry)
-    session.add(entry)
-    head.seq = entry.seq
-    head.entry_hash = entry.entry_hash
-    session.flush()
-    return entry
+    if head is None:
+        session.execute(_INSERT_HEAD, {"chain": chain, "seq": seq, "entry_hash": entry_hash})
+    else:
+        session.execute(_MOVE_HEAD, {"head": chain, "new_seq": seq, "new_hash": entry_hash})
+    return Appended(chain=chain, seq=seq, entry_hash=entry_hash)
 
 
 def entries(session: Session, chain: str) -> list[TimelineEntry]:
@@ -230,7 +259,7 @@ def verify_chain(session: Session, chain: str) -> Break | None:
         .where(TimelineEntry.chain == chain)
         .order_by(TimelineEntry.seq)
     )
-    head = session.get(TimelineHead, chain)
+    head = session.get(TimelineHead, chain, populate_existing=True)
     return _first_break(chain, rows, head)
 
 

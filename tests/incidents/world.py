@@ -92,6 +92,7 @@ def paging_engine(db: Database, clock: FakeClock) -> Engine:
     """The real engine, without delivery: for tests that look at the outbox, not a mail server."""
     jobs = [
         Job("triage", triage.run_once),
+        Job("close_finished", triage.close_finished),
         Job("escalate", escalate.run_once),
         Job("handoffs", handoffs.run_once),
     ]

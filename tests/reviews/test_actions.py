@@ -43,7 +43,7 @@ def _engine(db: Database, clock: FakeClock, worker: str) -> Engine:
         clock=clock,
         tick_seconds=0.5,
         job_timeout_seconds=10,
-        jobs=[Job("action_items", action_items.run_once, action_items.next_due)],
+        jobs=[Job("action_items", action_items.run_once)],
         worker_id=worker,
     )
 
