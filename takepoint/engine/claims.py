@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 
@@ -49,3 +49,9 @@ def claim_due(
         .execution_options(synchronize_session=False)
     )
     return sorted(result.scalars())
+
+
+def earliest(session: Session, *deadlines: Select[Any]) -> datetime | None:
+    """The earliest of several `min(...)` deadlines, read in one statement."""
+    row = session.execute(select(*(query.scalar_subquery() for query in deadlines))).one()
+    return min((value for value in row if value is not None), default=None)

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from takepoint.engine.claims import claim_due
+from takepoint.engine.claims import claim_due, earliest
 from takepoint.engine.tasks import worker_of
 from takepoint.notify import outbox
 from takepoint.notify.models import Notification, NotificationState
@@ -129,12 +129,12 @@ def _send_all(
 def next_due(session: Session) -> datetime | None:
     """The earliest pending message, so the delivery lane wakes exactly when it falls due;
     or the end of a dead engine's lease, when its messages become claimable again."""
-    due = session.scalar(
-        select(func.min(Notification.due_at)).where(Notification.state == NotificationState.PENDING)
-    )
-    stale = session.scalar(
-        select(func.min(Notification.lease_until)).where(
-            Notification.state == NotificationState.SENDING
-        )
-    )
-    return min((d for d in (due, stale) if d is not None), default=None)
+    return earliest(session, _NEXT_DUE, _STALE_LEASE)
+
+
+_NEXT_DUE = select(func.min(Notification.due_at)).where(
+    Notification.state == NotificationState.PENDING
+)
+_STALE_LEASE = select(func.min(Notification.lease_until)).where(
+    Notification.state == NotificationState.SENDING
+)

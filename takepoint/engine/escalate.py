@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from takepoint.engine.claims import earliest
 from takepoint.incidents import paging, policies
 from takepoint.incidents.models import Incident, IncidentState
 from takepoint.lib.db import rowcount
@@ -102,9 +103,10 @@ def escalate(session: Session, incident: Incident, now: datetime) -> None:
         index = incident.level_index
         level = levels[index]
         incident.level_index += 1
-        paged = _page_level(session, incident, level, index, now, reason=f"level {index + 1}")
-        if paged:
-            incident.next_escalation_at = now + timedelta(minutes=int(level["delay_minutes"]))
+        # Set before paging, so the incident's row is written once with the page; a level
+        # where nobody could be paged is overwritten by the next one.
+        incident.next_escalation_at = now + timedelta(minutes=int(level["delay_minutes"]))
+        if _page_level(session, incident, level, index, now, reason=f"level {index + 1}"):
             return
     incident.next_escalation_at = None
 
@@ -193,14 +195,12 @@ def _no_progress(session: Session, incident: Incident, now: datetime) -> None:
 
 def next_due(session: Session) -> datetime | None:
     """The earliest escalation or nudge deadline, so the engine wakes exactly then."""
-    escalation = session.scalar(
-        select(func.min(Incident.next_escalation_at)).where(
-            Incident.state == IncidentState.TRIGGERED
-        )
-    )
-    nudge = session.scalar(
-        select(func.min(Incident.next_nudge_at)).where(
-            Incident.state == IncidentState.ACKNOWLEDGED, Incident.urgency == Urgency.HIGH
-        )
-    )
-    return min((d for d in (escalation, nudge) if d is not None), default=None)
+    return earliest(session, _NEXT_ESCALATION, _NEXT_NUDGE)
+
+
+_NEXT_ESCALATION = select(func.min(Incident.next_escalation_at)).where(
+    Incident.state == IncidentState.TRIGGERED
+)
+_NEXT_NUDGE = select(func.min(Incident.next_nudge_at)).where(
+    Incident.state == IncidentState.ACKNOWLEDGED, Incident.urgency == Urgency.HIGH
+)

@@ -44,6 +44,9 @@ class Job:
     # lane wakes; the others keep time (late heartbeats, reminders) and run once per tick, so a
     # burst of wake-ups does not repeat them.
     on_wake: bool = False
+    # How much one run takes on at most: a run that took this much may have left more (a
+    # storm's alerts), so the lane goes again at once instead of waiting to be woken.
+    batch: int | None = None
 
 
 @dataclass(frozen=True)
@@ -62,16 +65,33 @@ def default_lanes() -> list[Lane]:
             PAGING,
             [
                 Job("heartbeats", heartbeats.run_once),
-                Job("triage", triage.run_once, on_wake=True),
+                Job("triage", triage.run_once, on_wake=True, batch=triage.BATCH),
+                Job(
+                    "escalate",
+                    escalate.run_once,
+                    escalate.next_due,
+                    on_wake=True,
+                    batch=escalate.BATCH,
+                ),
                 Job("close_finished", triage.close_finished),
-                Job("escalate", escalate.run_once, escalate.next_due, on_wake=True),
                 Job("handoffs", handoffs.run_once),
                 Job("tasks", tasks.run_once),
                 Job("shift_notices", shift_notices.run_once),
                 Job("action_items", action_items.run_once),
             ],
         ),
-        Lane(DELIVERY, [Job("deliver", deliver.run_once, deliver.next_due, on_wake=True)]),
+        Lane(
+            DELIVERY,
+            [
+                Job(
+                    "deliver",
+                    deliver.run_once,
+                    deliver.next_due,
+                    on_wake=True,
+                    batch=deliver.BATCH,
+                )
+            ],
+        ),
     ]
 
 
@@ -147,7 +167,8 @@ class Engine:
         wait = until_tick
         due_times = []
         try:
-            with self.db.session(read_only=True) as session:
+            # Each look-ahead is one statement on its own; no transaction around them.
+            with self.db.autocommit_session() as session:
                 for job in lane.jobs:
                     if job.next_due is None or not job.on_wake:
                         continue
@@ -229,13 +250,15 @@ class Engine:
         while not stop.is_set():
             started = time.perf_counter()
             tick = started - last_tick >= self.tick_seconds
-            self._run_lane_once(lane, every_job=tick)
+            done = self._run_lane_once(lane, every_job=tick)
             cycles += 1
             if lane is self.lanes[0]:
                 self.cycles = cycles
             if tick:
                 last_tick = started
                 self._record_heartbeat(worker, time.perf_counter() - started, cycles)
+            if any(job.batch and done.get(job.name, 0) >= job.batch for job in lane.jobs):
+                continue
             until_tick = last_tick + self.tick_seconds - time.perf_counter()
             wake.wait(self._wait_for(lane, until_tick))
             wake.clear()

@@ -159,9 +159,30 @@ class WriterQueue:
             self.end(conn)
             raise
 
-    def end(self, conn: Any, *args: Any) -> None:
+    def commit(self, conn: Any) -> None:
+        self._finish(conn, "commit")
+
+    def rollback(self, conn: Any) -> None:
+        self._finish(conn, "rollback")
+
+    def end(self, conn: Any) -> None:
         if conn.info.pop(self.KEY, False):
             self._lock.release()
+
+    def _finish(self, conn: Any, how: str) -> None:
+        # These events come just before SQLAlchemy commits or rolls back. Finishing the
+        # transaction here lets the next writer in only once SQLite's lock is free (else its
+        # BEGIN IMMEDIATE meets the busy handler after all); SQLAlchemy's own call that follows
+        # then finds no transaction and does nothing. Should this one fail, that call repeats
+        # it and reports the error as usual.
+        if not conn.info.get(self.KEY):
+            return
+        try:
+            getattr(conn.connection.dbapi_connection, how)()
+        except sqlite3.Error:
+            pass
+        finally:
+            self.end(conn)
 
     def checkin(self, dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
         # A connection that went back to the pool without a commit or rollback event.
@@ -184,8 +205,8 @@ def build_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "connect", _on_sqlite_connect)
         writers = WriterQueue()
         event.listen(engine, "begin", writers.begin)
-        event.listen(engine, "commit", writers.end)
-        event.listen(engine, "rollback", writers.end)
+        event.listen(engine, "commit", writers.commit)
+        event.listen(engine, "rollback", writers.rollback)
         event.listen(engine.pool, "checkin", writers.checkin)
         return engine
     return create_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from takepoint.notify.contacts import list_contact_methods
 from takepoint.notify.models import (
@@ -50,7 +50,7 @@ def prepare(session: Session, *, ids: list[int], worker: str) -> list[Delivery]:
     """The claimed rows as messages ready to send, addressed to their current targets."""
     rows = session.scalars(
         select(Notification)
-        .options(selectinload(Notification.contact_method), selectinload(Notification.user))
+        .options(joinedload(Notification.contact_method), joinedload(Notification.user))
         .where(Notification.id.in_(ids), Notification.claimed_by == worker)
         .order_by(Notification.due_at, Notification.id)
     )
