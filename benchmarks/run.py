@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import ceiling, footprint, paging, storm
+from benchmarks import ceiling, footprint, paging, scale, storm
 from benchmarks.alertmanager import alertmanager
 from benchmarks.harness import (
     BATCH,
@@ -52,10 +52,13 @@ class Plan:
     storm_alerts: int
     storm_sources: int
     storm_limit: float
+    scale_incidents: int
+    scale_entries: int
+    scale_repeats: int
 
 
-QUICK = Plan(5, 2, 150, 1000, 20, 8, 10_000, 200, 40)
-FULL = Plan(20, 5, 500, 10_000, 600, 30, 100_000, 2000, 600)
+QUICK = Plan(5, 2, 150, 1000, 20, 8, 10_000, 200, 40, 50_000, 500_000, 30)
+FULL = Plan(20, 5, 500, 10_000, 600, 30, 100_000, 2000, 600, 1_000_000, 10_000_000, 200)
 
 
 @dataclass(frozen=True)
@@ -229,6 +232,32 @@ def storm_figures(plan: Plan, results: dict[str, Any], rows: list[Row]) -> None:
     )
 
 
+def scale_figures(plan: Plan, results: dict[str, Any], rows: list[Row]) -> None:
+    """Figure 7: the product's reads on PostgreSQL at scale (`scale.py`)."""
+    measured = scale.run(plan.scale_incidents, plan.scale_entries, plan.scale_repeats)
+    results["scale"] = asdict(measured)
+    seeded = measured.seeded
+    if seeded is not None:
+        rows.append(
+            Row(
+                f"7. seed {seeded.incidents:,} incidents, {seeded.entries:,} timeline entries",
+                f"{seeded.seconds:.0f} s",
+                note="COPY from 2 processes; "
+                + ", ".join(f"{name} {took:.0f} s" for name, took in seeded.phases.items()),
+            )
+        )
+    for timing in measured.timings:
+        rows.append(
+            Row(
+                f"7. {timing.name} (n={timing.n})",
+                f"p50 {timing.p50:.0f} ms, p95 {timing.p95:.0f} ms, max {timing.max:.0f} ms",
+                target=f"p95 <= {scale.TARGET_MS:.0f} ms",
+                note=("met" if timing.met else "missed")
+                + (f"; {timing.bad} answers not 200" if timing.bad else ""),
+            )
+        )
+
+
 def print_table(rows: list[Row]) -> None:
     headers = Row("figure", "Takepoint", "peer or ceiling", "ratio", "target", "note")
     table = [headers, *rows]
@@ -257,7 +286,7 @@ def main() -> None:
         "plan": asdict(plan),
     }
     rows: list[Row] = []
-    for section in (ingest, paging_figures, footprint_figures, storm_figures):
+    for section in (ingest, paging_figures, footprint_figures, storm_figures, scale_figures):
         print(f"-- {section.__name__} ({time.monotonic() - started:.0f} s so far)", flush=True)
         section(plan, results, rows)
     results["rows"] = [asdict(row) for row in rows]

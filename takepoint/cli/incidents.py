@@ -1,11 +1,22 @@
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import typer
 
 from takepoint.accounts.service import find_user_by_email
 from takepoint.catalog import service as catalog
-from takepoint.cli.common import FormatOption, OutputFormat, console, now, print_rows, unit_of_work
+from takepoint.cli.common import (
+    FormatOption,
+    OutputFormat,
+    console,
+    fail,
+    now,
+    print_rows,
+    unit_of_work,
+)
 from takepoint.incidents import service as incidents
+from takepoint.incidents import stats as incident_stats
 from takepoint.incidents.models import Incident, IncidentSource
 from takepoint.notify.models import Urgency
 
@@ -149,3 +160,61 @@ def resolve(
             now=now(),
         )
         console.print(f"#{incident.id} resolved.")
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option}: {value!r} is not a date (YYYY-MM-DD)")
+
+
+def _took(seconds: float | None) -> str | None:
+    if seconds is None:
+        return None
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def _figures_row(
+    label: str, figures: incident_stats.Figures, fmt: OutputFormat
+) -> dict[str, object]:
+    if fmt is OutputFormat.JSON:  # the API's names and seconds
+        return {"month": label, **{k: v for k, v in figures.__dict__.items() if k != "month"}}
+    return {
+        "month": label,
+        "opened": figures.opened,
+        "acked": figures.acknowledged,
+        "mean_tta": _took(figures.mean_ack_seconds),
+        "median_tta": _took(figures.median_ack_seconds),
+        "resolved": figures.resolved,
+        "mean_ttr": _took(figures.mean_resolve_seconds),
+        "median_ttr": _took(figures.median_resolve_seconds),
+    }
+
+
+@incident_app.command("stats")
+def stats(
+    since: str | None = typer.Option(None, "--since", help="first day, UTC (YYYY-MM-DD)"),
+    until: str | None = typer.Option(None, "--until", help="last day, UTC (default: today)"),
+    service: str | None = typer.Option(None, "--service", help="service slug"),
+    team: str | None = typer.Option(None, "--team", help="team slug: its services' incidents"),
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """Time to acknowledge and to resolve (MTTA, MTTR), per month; the last 365 days by default."""
+    first, last = _day(since, "--since"), _day(until, "--until")
+    with unit_of_work() as session:
+        start, end = incident_stats.day_range(first, last, now().date())
+        found = incident_stats.incident_stats(
+            session,
+            since=start,
+            until=end,
+            service=catalog.get_service(session, service) if service else None,
+            team=incident_stats.find_team(session, team) if team else None,
+        )
+    rows = [_figures_row(m.month, m, fmt) for m in found.months]
+    rows.append(_figures_row("total", found.total, fmt))
+    title = f"Incidents opened {start:%Y-%m-%d} to {end - timedelta(days=1):%Y-%m-%d}, UTC"
+    print_rows(rows, list(rows[0]), fmt, title=title)

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 
 from fastapi import APIRouter, Depends, Query
 
 from takepoint.accounts.auth import Admin, Responder, Viewer
 from takepoint.accounts.service import check_time_zone, get_user
 from takepoint.catalog import service as catalog
-from takepoint.incidents import policies
+from takepoint.incidents import policies, stats
 from takepoint.incidents import service as incidents
 from takepoint.incidents.models import EscalationPolicy, Incident, IncidentState
 from takepoint.incidents.schemas import (
@@ -23,6 +23,7 @@ from takepoint.incidents.schemas import (
     PolicyOut,
     ReopenIn,
     ResolveIn,
+    StatsOut,
     TargetIn,
     TimelineEntryOut,
 )
@@ -54,6 +55,9 @@ def list_incidents(
     service: str | None = None,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
+    before: int | None = Query(
+        None, ge=1, description="only incidents after this one in the list (older): next page"
+    ),
 ) -> list[IncidentOut]:
     wanted = incidents.IncidentFilter(
         state=state,
@@ -62,6 +66,7 @@ def list_incidents(
         mine_user_id=principal.user.id if mine else None,
         limit=limit,
         offset=offset,
+        before=before,
     )
     return [IncidentOut.model_validate(i) for i in incidents.list_incidents(session, wanted)]
 
@@ -85,6 +90,30 @@ def open_incident(
         now=now,
     )
     return IncidentOut.model_validate(incident)
+
+
+@router.get("/incidents/stats", response_model=StatsOut)
+def incident_stats(
+    principal: Viewer,
+    session: DbSession,
+    now: Now,
+    since: date | None = Query(None, description="first day, UTC (default: 364 days before until)"),
+    until: date | None = Query(None, description="last day, UTC, included (default: today)"),
+    service: str | None = Query(None, description="service slug or id"),
+    team: str | None = Query(None, description="team slug or id: its services' incidents"),
+) -> StatsOut:
+    """MTTA and MTTR: per month of opening and in total, with means and medians in seconds."""
+    first, end = stats.day_range(since, until, now.date())
+    found = stats.incident_stats(
+        session,
+        since=first,
+        until=end,
+        service=catalog.get_service(session, service) if service else None,
+        team=stats.find_team(session, team) if team else None,
+    )
+    return StatsOut.model_validate(
+        {**found.__dict__, "service": service, "team": team}, from_attributes=True
+    )
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetail)

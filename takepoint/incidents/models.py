@@ -4,7 +4,7 @@ import enum
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, Time, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, Time, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from takepoint.accounts.models import Team, User
@@ -125,13 +125,38 @@ class ServicePaging(Base):
     policy: Mapped[EscalationPolicy | None] = relationship()
 
 
+# Must read exactly as `state != RESOLVED` does in queries, so the planner can use the index.
+OPEN_PREDICATE = "state <> 'resolved'"
+
+
 class Incident(Base):
     __tablename__ = "incidents"
     __table_args__ = (
         Index("ix_incidents_state_next_escalation_at", "state", "next_escalation_at"),
         Index("ix_incidents_state_next_nudge_at", "state", "next_nudge_at"),
         Index("ix_incidents_service_state", "service_id", "state"),
-        Index("ix_incidents_opened_at", "opened_at"),
+        # The list's order, per service too; on PostgreSQL they also cover the statistics.
+        Index(
+            "ix_incidents_opened_at_id",
+            "opened_at",
+            "id",
+            postgresql_include=["service_id", "state", "acknowledged_at", "resolved_at"],
+        ),
+        Index(
+            "ix_incidents_service_id_opened_at",
+            "service_id",
+            "opened_at",
+            "id",
+            postgresql_include=["state", "acknowledged_at", "resolved_at"],
+        ),
+        # Open incidents are few among many: listing or counting them reads only them.
+        Index(
+            "ix_incidents_open_opened_at",
+            "opened_at",
+            "id",
+            postgresql_where=text(OPEN_PREDICATE),
+            sqlite_where=text(OPEN_PREDICATE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

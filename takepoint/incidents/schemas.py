@@ -149,3 +149,28 @@ class PagingIn(BaseModel):
     business_days: str = Field(default="12345", pattern="^[1-7]{0,7}$")
     business_start: str = Field(default="08:00", pattern=r"^\d\d:\d\d$")
     business_end: str = Field(default="18:00", pattern=r"^\d\d:\d\d$")
+
+
+class FiguresOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    opened: int
+    acknowledged: int
+    mean_ack_seconds: float | None
+    median_ack_seconds: float | None
+    resolved: int
+    mean_resolve_seconds: float | None
+    median_resolve_seconds: float | None
+
+
+class MonthFiguresOut(FiguresOut):
+    month: str = Field(description="month the incidents opened in, UTC (YYYY-MM)")
+
+
+class StatsOut(BaseModel):
+    since: datetime
+    until: datetime = Field(description="end of the range, exclusive")
+    service: str | None
+    team: str | None
+    total: FiguresOut
+    months: list[MonthFiguresOut]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
 from takepoint.accounts.models import Role, User
@@ -143,12 +143,20 @@ class IncidentFilter:
     mine_user_id: int | None = None
     limit: int = 100
     offset: int = 0
+    # Only incidents after this one in the list's order (older): a page that costs the same
+    # however deep it is, where an offset costs as many rows as it skips.
+    before: int | None = None
 
 
 def list_incidents(session: Session, wanted: IncidentFilter) -> list[Incident]:
-    query = select(Incident).options(
-        selectinload(Incident.service), selectinload(Incident.point_user)
-    )
+    """Newest first. The page's ids are chosen first, from the index alone where it holds the
+    filters (see the 20261122_0008 migration), and only those rows are then read whole."""
+    query = select(Incident.id)
+    if wanted.before is not None:
+        opened = session.scalar(select(Incident.opened_at).where(Incident.id == wanted.before))
+        if opened is None:
+            raise NotFound(f"no incident #{wanted.before}", field="before")
+        query = query.where(tuple_(Incident.opened_at, Incident.id) < tuple_(opened, wanted.before))
     if wanted.state is not None:
         query = query.where(Incident.state == wanted.state)
     if wanted.open_only:
@@ -173,8 +181,16 @@ def list_incidents(session: Session, wanted: IncidentFilter) -> list[Incident]:
                 ),
             )
         )
-    query = query.order_by(Incident.opened_at.desc(), Incident.id.desc())
-    return list(session.scalars(query.limit(min(wanted.limit, 500)).offset(wanted.offset)))
+    newest_first = (Incident.opened_at.desc(), Incident.id.desc())
+    page = query.order_by(*newest_first).limit(min(wanted.limit, 500)).offset(wanted.offset)
+    return list(
+        session.scalars(
+            select(Incident)
+            .options(selectinload(Incident.service), selectinload(Incident.point_user))
+            .where(Incident.id.in_(page.scalar_subquery()))
+            .order_by(*newest_first)
+        )
+    )
 
 
 def count_open(session: Session) -> int:

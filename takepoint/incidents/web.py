@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from takepoint.accounts.auth import Responder, Viewer
@@ -21,6 +21,7 @@ from takepoint.signals.models import Alert
 from takepoint.timeline.chain import entries, verify_chain
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
+LIST_PAGE = 200
 
 
 def _to(incident_id: int, message: str) -> RedirectResponse:
@@ -29,19 +30,27 @@ def _to(incident_id: int, message: str) -> RedirectResponse:
 
 @router.get("/incidents")
 def incident_list(
-    request: Request, principal: Viewer, session: DbSession, view: str = "open", service: str = ""
+    request: Request,
+    principal: Viewer,
+    session: DbSession,
+    view: str = "open",
+    service: str = "",
+    before: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     wanted = incidents.IncidentFilter(
         open_only=view in ("open", "mine"),
         state=IncidentState.RESOLVED if view == "resolved" else None,
         mine_user_id=principal.user.id if view == "mine" else None,
         service_id=catalog.get_service(session, service).id if service else None,
-        limit=200,
+        limit=LIST_PAGE,
+        before=before,
     )
+    found = incidents.list_incidents(session, wanted)
+    older = found[-1].id if len(found) == LIST_PAGE else None
     return render(
         request,
         "incidents/list.html",
-        {"incidents": incidents.list_incidents(session, wanted), "view": view, "service": service},
+        {"incidents": found, "view": view, "service": service, "older": older},
     )
 
 
