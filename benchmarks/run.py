@@ -61,6 +61,11 @@ QUICK = Plan(5, 2, 150, 1000, 20, 8, 10_000, 200, 40, 50_000, 500_000, 30)
 FULL = Plan(20, 5, 500, 10_000, 600, 30, 100_000, 2000, 600, 1_000_000, 10_000_000, 200)
 
 
+# Every event of the page-latency figure opens an incident and pages; 50/s is the target's
+# rate, 20/s one the engine keeps up with in one process.
+STEADY_RATE = 20.0
+
+
 @dataclass(frozen=True)
 class Row:
     figure: str
@@ -162,9 +167,12 @@ def ingest(plan: Plan, results: dict[str, Any], rows: list[Row]) -> None:
 def paging_figures(plan: Plan, results: dict[str, Any], rows: list[Row]) -> None:
     """Figures 5 and 6, with the paging benchmark's own functions."""
     latencies = paging.page_latency(plan.page_events, 50.0)
+    # The same at a rate one process sustains, so the figure shows where the knee is.
+    steady = paging.page_latency(plan.page_events * 2 // 5, STEADY_RATE)
     fired, received = paging.escalation_lateness(plan.incidents, plan.spread)
     stats = {
         "page latency ms": latencies,
+        f"page latency at {STEADY_RATE:.0f}/s ms": steady,
         "escalation paged ms": fired,
         "escalation emailed ms": received,
     }
@@ -173,14 +181,19 @@ def paging_figures(plan: Plan, results: dict[str, Any], rows: list[Row]) -> None
         for name, v in stats.items()
     }
     figures = results["paging"]
-    page = figures["page latency ms"]
-    rows.append(
-        Row(
-            f"5. page latency, POST to SMTP at 50/s (n={page['n']})",
-            f"p50 {page['p50']:.0f} ms, p99 {page['p99']:.0f} ms, max {page['max']:.0f} ms",
-            target="p99 <= 500 ms",
+    for rate, name in (
+        (50.0, "page latency ms"),
+        (STEADY_RATE, f"page latency at {STEADY_RATE:.0f}/s ms"),
+    ):
+        page = figures[name]
+        rows.append(
+            Row(
+                f"5. page latency, POST to SMTP at {rate:.0f}/s (n={page['n']})",
+                f"p50 {page['p50']:.0f} ms, p99 {page['p99']:.0f} ms, max {page['max']:.0f} ms",
+                target="p50 <= 100 ms, p99 <= 500 ms" if rate == 50.0 else "",
+                note="each event a new incident and a page",
+            )
         )
-    )
     for name, label in (("escalation paged ms", "paged"), ("escalation emailed ms", "emailed")):
         late = figures[name]
         rows.append(
