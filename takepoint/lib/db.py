@@ -179,7 +179,7 @@ class WriterQueue:
             return
         try:
             getattr(conn.connection.dbapi_connection, how)()
-        except sqlite3.Error:
+        except Exception:  # noqa: BLE001 (SQLAlchemy's own call repeats it and reports)
             pass
         finally:
             self.end(conn)
