@@ -4,7 +4,7 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, NoReturn
 
@@ -35,6 +35,16 @@ FormatOption = typer.Option(
 def fail(message: str, code: int = 2) -> NoReturn:
     err_console.print(f"[bold red]takepoint:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def day(value: str | None, option: str) -> date | None:
+    """A day given on the command line (YYYY-MM-DD), or None when the option was left out."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option}: give a day as YYYY-MM-DD, not {value!r}")
 
 
 def settings() -> Settings:

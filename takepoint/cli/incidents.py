@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import typer
 
@@ -10,7 +10,7 @@ from takepoint.cli.common import (
     FormatOption,
     OutputFormat,
     console,
-    fail,
+    day,
     now,
     print_rows,
     unit_of_work,
@@ -162,15 +162,6 @@ def resolve(
         console.print(f"#{incident.id} resolved.")
 
 
-def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"{option}: {value!r} is not a date (YYYY-MM-DD)")
-
-
 def _took(seconds: float | None) -> str | None:
     if seconds is None:
         return None
@@ -204,7 +195,7 @@ def stats(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Time to acknowledge and to resolve (MTTA, MTTR), per month; the last 365 days by default."""
-    first, last = _day(since, "--since"), _day(until, "--until")
+    first, last = day(since, "--since"), day(until, "--until")
     with unit_of_work() as session:
         start, end = incident_stats.day_range(first, last, now().date())
         found = incident_stats.incident_stats(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from takepoint.cli.common import (
     FormatOption,
     OutputFormat,
     console,
+    day,
     fail,
     now,
     print_rows,
@@ -41,15 +42,6 @@ class ReportFormat(StrEnum):
     MD = "md"
     HTML = "html"
     EMAIL = "email"
-
-
-def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"{option}: give a day as YYYY-MM-DD, not {value!r}")
 
 
 def _print_breaks(breaks: list[Break], fmt: OutputFormat) -> None:
@@ -78,8 +70,8 @@ def verify(
     key = settings().resolved_secret_key()
     with unit_of_work() as session:
         if digest:
-            last = _day(through, "--through") or now().date() - timedelta(days=1)
-            for found in daily_digests(session, since=_day(since, "--since"), through=last):
+            last = day(through, "--through") or now().date() - timedelta(days=1)
+            for found in daily_digests(session, since=day(since, "--since"), through=last):
                 sys.stdout.write(signed_line(found, key) + "\n")
             return
         if check is not None:

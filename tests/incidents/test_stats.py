@@ -215,4 +215,4 @@ def test_the_command_line_prints_the_same_figures(
     bad = CliRunner().invoke(
         cli, ["incident", "stats", "--since", "March"], env={"TAKEPOINT_DATABASE_URL": db.url}
     )
-    assert bad.exit_code == 2 and "not a date" in bad.output
+    assert bad.exit_code == 2 and "give a day as YYYY-MM-DD" in bad.output
