@@ -55,7 +55,7 @@ def metrics(request: Request, session: DbSession, now: Now) -> Response:
         registry=engines,
     )
     for row in session.scalars(select(EngineHeartbeat)):
-        last_cycle.labels(row.worker_id).set((now - row.last_cycle_at).total_seconds())
+        last_cycle.labels(row.worker_id).set(max((now - row.last_cycle_at).total_seconds(), 0.0))
         cycle_ms.labels(row.worker_id).set(row.last_cycle_ms / 1000)
     body = generate_latest(request.app.state.metrics.registry) + generate_latest(engines)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

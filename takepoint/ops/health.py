@@ -35,7 +35,8 @@ def check_engine(session: Session, *, now: datetime, stale_after: timedelta) -> 
     if not rows:
         return EngineHealth(False, None, None, 0, "no engine has ever run against this database")
     newest = rows[0].last_cycle_at
-    age = (now - newest).total_seconds()
+    # A heartbeat written while this request was under way is younger than the request's now.
+    age = max((now - newest).total_seconds(), 0.0)
     live = sum(1 for r in rows if now - r.last_cycle_at <= stale_after)
     if age > stale_after.total_seconds():
         return EngineHealth(
