@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import contextlib
+import errno
 import gc
 import signal
+import socket
 import threading
 from types import FrameType
 
@@ -60,8 +63,33 @@ def _serve(config: Settings, host: str | None, port: int | None, *, run_engine: 
     gc.freeze()
     host = host or config.host
     port = port or config.port
+    listener = _listen(host, port)
     console.print(f"Takepoint is serving on http://{host}:{port}  (Ctrl-C stops it)")
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
+    # uvicorn raises Ctrl-C again once it has shut down cleanly.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run(sockets=[listener])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before the address is announced: a client that connects
+    while the app is still starting waits in the backlog instead of being refused."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        fail(f"cannot listen on {host}: {exc.strerror}")
+    listener = socket.socket(family, kind, proto)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(address)
+    except OSError as exc:
+        listener.close()
+        why = "it is in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+        fail(f"cannot listen on {host}:{port}: {why}")
+    listener.listen(2048)
+    return listener
 
 
 def up(
