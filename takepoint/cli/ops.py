@@ -12,6 +12,7 @@ from sqlalchemy import select
 from takepoint.cli.common import console, database, fail, now, settings
 from takepoint.engine import tasks
 from takepoint.engine.models import EngineTask, TaskState
+from takepoint.incidents.evidence import evidence_root
 from takepoint.lib import migrate as migrations
 from takepoint.lib.db import Database
 from takepoint.lib.errors import TakepointError
@@ -94,24 +95,34 @@ def _probe(db: Database) -> tuple[str, bool, str]:
 
 
 def backup(path: Path = typer.Argument(..., help="file to write")) -> None:
-    """Make a consistent copy of the database (SQLite backup API, or pg_dump)."""
+    """Archive the database (SQLite backup API, or pg_dump) and the evidence files."""
+    config = settings()
     try:
-        size = backups.backup(settings().effective_database_url, path)
+        made = backups.backup(
+            config.effective_database_url, path, evidence=evidence_root(config), now=now()
+        )
     except TakepointError as exc:
         fail(exc.message)
-    console.print(f"Backed up to {path} ({size:,} bytes).")
+    console.print(
+        f"Backed up to {path} ({made.size:,} bytes: the database and "
+        f"{made.evidence_files:,} evidence file(s))."
+    )
 
 
 def restore(
     path: Path = typer.Argument(..., help="a file made by `takepoint backup`"),
     yes: bool = typer.Option(False, "--yes", help="do not ask for confirmation"),
 ) -> None:
-    """Replace the database's contents with a backup. Stop Takepoint first."""
+    """Replace the database's contents with a backup and restore its evidence files. Stop
+    Takepoint first."""
     config = settings()
     if not yes:
         typer.confirm(f"Replace everything in the database with {path}?", abort=True)
     try:
-        backups.restore(config.effective_database_url, path)
+        files = backups.restore(config.effective_database_url, path, evidence=evidence_root(config))
     except TakepointError as exc:
         fail(exc.message)
-    console.print(f"Restored from {path}. Run `takepoint migrate` if the backup is older.")
+    console.print(
+        f"Restored the database and {files:,} evidence file(s) from {path}. "
+        "Run `takepoint migrate` if the backup is older."
+    )
