@@ -72,8 +72,13 @@ def _place_all(session: Session, alerts: list[Alert], now: datetime) -> None:
     """Set-based placement: each incident is looked up (or opened) once per batch, and gets one
     timeline entry for all the alerts it took in, however many a storm brings."""
     placed: dict[tuple[int, str | None], _Placed] = {}
+    # Looked up once per service and batch: a service without paging settings has no row, and
+    # a missing row is not remembered by the session, so every alert would ask again.
+    pagings: dict[int, ServicePaging | None] = {}
     for alert in alerts:
-        paging = policies.paging_for(session, alert.service)
+        if alert.service_id not in pagings:
+            pagings[alert.service_id] = policies.paging_for(session, alert.service)
+        paging = pagings[alert.service_id]
         by_time = paging is not None and paging.grouping is Grouping.TIME_WINDOW
         group = (alert.service_id, None if by_time else alert.dedup_key)
         if group not in placed:
