@@ -13,16 +13,15 @@ from sqlalchemy.orm import Session
 
 from takepoint.app import create_app
 from takepoint.incidents import service as incidents
-from takepoint.incidents.models import Incident, IncidentSource
+from takepoint.incidents.models import Incident
 from takepoint.incidents.record_models import Evidence
 from takepoint.lib.clock import FakeClock
 from takepoint.lib.db import Database
-from takepoint.notify.models import Urgency
 from takepoint.settings import Settings
 from takepoint.timeline.chain import entries, verify_chain
 from takepoint.timeline.models import EntryKind
 from tests.factories import login
-from tests.incidents.world import World, build_world
+from tests.incidents.world import World, build_world, phone_incident
 
 LOG = b"2026-03-02 07:38:12 txn-01 postgres: could not write to file: No space left on device\n"
 
@@ -41,14 +40,8 @@ def tiny_png() -> bytes:
 
 
 def _incident(session: Session, clock: FakeClock, world: World) -> Incident:
-    incident = incidents.open_incident(
-        session,
-        service=world.app_server,
-        title="App server not responding",
-        urgency=Urgency.HIGH,
-        source=IncidentSource.PHONE,
-        reporter=world.sam,
-        now=clock.now(),
+    incident = phone_incident(
+        session, clock, world, title="App server not responding", reporter=world.sam
     )
     incidents.add_note(
         session, incident=incident, user=world.sam, text="df -h shows /var full", now=clock.now()

@@ -16,16 +16,16 @@ from takepoint.demo import load_demo
 from takepoint.engine import deliver
 from takepoint.engine.loop import Engine, Job
 from takepoint.incidents import service as incidents
-from takepoint.incidents.models import Incident, IncidentSource
+from takepoint.incidents.models import Incident
 from takepoint.incidents.report import build_report, render_markdown
 from takepoint.lib.clock import FakeClock
 from takepoint.lib.db import Database
-from takepoint.notify.models import Notification, Urgency
+from takepoint.notify.models import Notification
 from takepoint.settings import Settings
 from takepoint.timeline.chain import entries
 from takepoint.timeline.models import EntryKind
 from tests.factories import login
-from tests.incidents.world import build_world
+from tests.incidents.world import build_world, phone_incident
 from tests.notify.receivers import SmtpReceiver
 
 STORY_LINES = [
@@ -132,15 +132,7 @@ def test_it_emails_the_report_to_chosen_people_through_a_real_mail_server(
     smtp_server: SmtpReceiver,
 ) -> None:
     world = build_world(session, clock)
-    incident = incidents.open_incident(
-        session,
-        service=world.app_server,
-        title="App server down",
-        urgency=Urgency.HIGH,
-        source=IncidentSource.PHONE,
-        caller_name="Theatre charge nurse",
-        now=clock.now(),
-    )
+    incident = phone_incident(session, clock, world, caller_name="Theatre charge nurse")
     incidents.acknowledge(session, incident=incident, user=world.sam, now=clock.now())
     incidents.resolve(
         session, incident=incident, user=world.sam, note="Freed the disk", now=clock.now()

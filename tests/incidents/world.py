@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,10 +16,11 @@ from takepoint.catalog.models import Service
 from takepoint.engine import escalate, handoffs, triage
 from takepoint.engine.loop import Engine, Job
 from takepoint.incidents import policies
-from takepoint.incidents.models import EscalationPolicy, TargetKind
+from takepoint.incidents import service as incidents
+from takepoint.incidents.models import EscalationPolicy, Incident, IncidentSource, TargetKind
 from takepoint.lib.clock import FakeClock
 from takepoint.lib.db import Database
-from takepoint.notify.models import Notification
+from takepoint.notify.models import Notification, Urgency
 from takepoint.oncall import service as oncall
 from takepoint.oncall.compute import ShiftUnit
 from takepoint.oncall.models import Schedule
@@ -116,4 +118,24 @@ def notified(session: Session, user: User) -> list[Notification]:
         session.scalars(
             select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)
         )
+    )
+
+
+def phone_incident(
+    session: Session,
+    clock: FakeClock,
+    world: World,
+    *,
+    title: str = "App server down",
+    **details: Any,
+) -> Incident:
+    """A high-urgency incident on the app server, opened from a phone call, now."""
+    return incidents.open_incident(
+        session,
+        service=world.app_server,
+        title=title,
+        urgency=Urgency.HIGH,
+        source=IncidentSource.PHONE,
+        now=clock.now(),
+        **details,
     )

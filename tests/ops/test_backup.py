@@ -15,15 +15,12 @@ from typer.testing import CliRunner
 
 from takepoint.accounts.models import User
 from takepoint.cli.main import app as cli
-from takepoint.incidents import service as incidents
 from takepoint.incidents.evidence import attach_evidence, path_for
-from takepoint.incidents.models import IncidentSource
 from takepoint.lib.clock import FakeClock
 from takepoint.lib.db import Database
-from takepoint.notify.models import Urgency
 from takepoint.timeline.chain import verify_chain
 from tests.factories import make_user
-from tests.incidents.world import build_world
+from tests.incidents.world import build_world, phone_incident
 
 LOG = b"07:38 txn-01 postgres: could not write to file: No space left on device\n"
 
@@ -54,15 +51,7 @@ def test_it_restores_the_database_and_the_evidence_exactly_as_backed_up(
 ) -> None:
     data = tmp_path / "data"
     world = build_world(session, clock)
-    incident = incidents.open_incident(
-        session,
-        service=world.app_server,
-        title="Transaction server disk full",
-        urgency=Urgency.HIGH,
-        source=IncidentSource.PHONE,
-        reporter=world.sam,
-        now=clock.now(),
-    )
+    incident = phone_incident(session, clock, world, reporter=world.sam)
     evidence = attach_evidence(
         session,
         incident=incident,

@@ -14,25 +14,17 @@ from takepoint.catalog.readiness import audit
 from takepoint.cli.main import app as cli
 from takepoint.engine import action_items
 from takepoint.engine.loop import Engine, Job
-from takepoint.incidents import service as incidents
-from takepoint.incidents.models import Incident, IncidentSource
+from takepoint.incidents.models import Incident
 from takepoint.lib.clock import FakeClock
 from takepoint.lib.db import Database
-from takepoint.notify.models import Notification, Urgency
+from takepoint.notify.models import Notification
 from takepoint.reviews import actions
 from tests.factories import login
-from tests.incidents.world import World, build_world, notified
+from tests.incidents.world import World, build_world, notified, phone_incident
 
 
 def _incident(session: Session, clock: FakeClock, world: World) -> Incident:
-    incident = incidents.open_incident(
-        session,
-        service=world.app_server,
-        title="App server down",
-        urgency=Urgency.HIGH,
-        source=IncidentSource.PHONE,
-        now=clock.now(),
-    )
+    incident = phone_incident(session, clock, world)
     session.execute(delete(Notification))
     return incident
 
