@@ -30,6 +30,7 @@ from takepoint.lib.db import Database
 from takepoint.lib.http_errors import install_error_handlers
 from takepoint.lib.metrics import Metrics, MetricsMiddleware
 from takepoint.lib.templating import PACKAGE_DIR, build_templates
+from takepoint.lib.wake import WakeSender, wake_dir
 from takepoint.notify import api as notify_api
 from takepoint.notify import web as notify_web
 from takepoint.oncall import api as oncall_api
@@ -148,8 +149,11 @@ def create_app(
     app.state.secret_key = settings.resolved_secret_key()
     app.state.session_info = session_info
     app.state.engine = engine
-    # Without an engine in this process, a trigger has nobody to wake; the tick still runs there.
-    app.state.trigger_engine = engine.trigger if run_engine else (lambda lanes=None: None)
+    # Without an engine in this process, engines on this host are woken by a datagram; any
+    # other engine finds the work at its next tick.
+    app.state.trigger_engine = (
+        engine.trigger if run_engine else WakeSender(wake_dir(settings.data_dir))
+    )
 
     install_error_handlers(app)
     for router in ROUTERS:

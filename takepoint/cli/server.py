@@ -17,6 +17,7 @@ from takepoint.cli.common import console, database, fail, now, settings
 from takepoint.demo import DEMO_DOMAIN, DEMO_PASSWORD, load_demo
 from takepoint.engine.loop import Engine
 from takepoint.lib import migrate as migrations
+from takepoint.lib import wake as wakes
 from takepoint.lib.clock import SystemClock
 from takepoint.lib.logs import configure_logging
 from takepoint.settings import Settings
@@ -138,8 +139,14 @@ def engine() -> None:
 
         signal.signal(signal.SIGINT, _stop)
         signal.signal(signal.SIGTERM, _stop)
+        # Web processes on this host wake the engine when they leave it work.
+        listener = wakes.listen(wakes.wake_dir(config.data_dir), runner.trigger)
         console.print(f"Engine {runner.worker_id} running (Ctrl-C stops it)")
-        runner.run(stop)
+        try:
+            runner.run(stop)
+        finally:
+            if listener is not None:
+                listener.stop()
 
 
 def migrate(
