@@ -197,15 +197,11 @@ def stats(
     """Time to acknowledge and to resolve (MTTA, MTTR), per month; the last 365 days by default."""
     first, last = day(since, "--since"), day(until, "--until")
     with unit_of_work() as session:
-        start, end = incident_stats.day_range(first, last, now().date())
-        found = incident_stats.incident_stats(
-            session,
-            since=start,
-            until=end,
-            service=catalog.get_service(session, service) if service else None,
-            team=incident_stats.find_team(session, team) if team else None,
+        found = incident_stats.stats_for_days(
+            session, since=first, until=last, today=now().date(), service=service, team=team
         )
     rows = [_figures_row(m.month, m, fmt) for m in found.months]
     rows.append(_figures_row("total", found.total, fmt))
-    title = f"Incidents opened {start:%Y-%m-%d} to {end - timedelta(days=1):%Y-%m-%d}, UTC"
+    last_day = found.until - timedelta(days=1)
+    title = f"Incidents opened {found.since:%Y-%m-%d} to {last_day:%Y-%m-%d}, UTC"
     print_rows(rows, list(rows[0]), fmt, title=title)

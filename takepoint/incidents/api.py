@@ -103,13 +103,8 @@ def incident_stats(
     team: str | None = Query(None, description="team slug or id: its services' incidents"),
 ) -> StatsOut:
     """MTTA and MTTR: per month of opening and in total, with means and medians in seconds."""
-    first, end = stats.day_range(since, until, now.date())
-    found = stats.incident_stats(
-        session,
-        since=first,
-        until=end,
-        service=catalog.get_service(session, service) if service else None,
-        team=stats.find_team(session, team) if team else None,
+    found = stats.stats_for_days(
+        session, since=since, until=until, today=now.date(), service=service, team=team
     )
     return StatsOut.model_validate(
         {**found.__dict__, "service": service, "team": team}, from_attributes=True

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Select, func, literal_column, null, select
 from sqlalchemy.orm import Session
 
 from takepoint.accounts.models import Team
+from takepoint.catalog import service as catalog
 from takepoint.catalog.models import Service
 from takepoint.incidents.models import Incident
 from takepoint.lib.clock import require_aware
@@ -195,4 +196,25 @@ def incident_stats(
             )
             for name in _months(since, until)
         ],
+    )
+
+
+def stats_for_days(
+    session: Session,
+    *,
+    since: date | None,
+    until: date | None,
+    today: date,
+    service: str | None = None,
+    team: str | None = None,
+) -> Stats:
+    """`incident_stats` as the API and the CLI ask for it: whole UTC days (the last 365 by
+    default), and the service and team by slug or id."""
+    start, end = day_range(since, until, today)
+    return incident_stats(
+        session,
+        since=start,
+        until=end,
+        service=catalog.get_service(session, service) if service else None,
+        team=find_team(session, team) if team else None,
     )
