@@ -11,47 +11,72 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 
-def claim_due(
-    session: Session,
-    *,
-    table: Any,
-    due_column: InstrumentedAttribute[Any],
-    ready: ColumnElement[bool],
-    worker: str,
-    now: datetime,
-    lease: timedelta,
-    limit: int,
-    extra_values: dict[str, Any] | None = None,
-) -> list[int]:
-    """Lease up to `limit` rows that are `ready` and due, and return their ids."""
-    id_column = table.id
-    claimable = and_(
-        ready, due_column <= now, or_(table.lease_until.is_(None), table.lease_until < now)
-    )
-    candidates = select(id_column).where(claimable).order_by(due_column).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    # The candidates are read first: as a subquery inside the UPDATE, PostgreSQL may run it
-    # once per row and so ignore the LIMIT.
-    picked = list(session.scalars(candidates))
-    if not picked:
-        return []
-    values = {"claimed_by": worker, "lease_until": now + lease, **(extra_values or {})}
-    result = session.execute(
-        update(table)
-        .where(id_column.in_(picked), claimable)
-        .values(**values)
-        .returning(id_column)
-        .execution_options(synchronize_session=False)
-    )
-    return sorted(result.scalars())
+class Claim:
+    """Leasing due rows of one table. The statements are built once, at import: the delivery
+    lane claims at every wake-up, and building a statement costs more than running it."""
+
+    def __init__(
+        self,
+        *,
+        table: Any,
+        due_column: InstrumentedAttribute[Any],
+        ready: ColumnElement[bool],
+        limit: int,
+        extra_values: dict[str, Any] | None = None,
+    ) -> None:
+        now: BindParameter[Any] = bindparam("claim_now")
+        claimable = and_(
+            ready, due_column <= now, or_(table.lease_until.is_(None), table.lease_until < now)
+        )
+        self._candidates = select(table.id).where(claimable).order_by(due_column).limit(limit)
+        # (SQLite has no FOR UPDATE; its write transactions are serial anyway.)
+        self._locked_candidates = self._candidates.with_for_update(skip_locked=True)
+        self._take = (
+            update(table)
+            .where(table.id.in_(bindparam("claim_ids", expanding=True)), claimable)
+            .values(
+                claimed_by=bindparam("claim_worker"),
+                lease_until=bindparam("claim_until"),
+                **(extra_values or {}),
+            )
+            .returning(table.id)
+            .execution_options(synchronize_session=False)
+        )
+
+    def __call__(
+        self, session: Session, *, worker: str, now: datetime, lease: timedelta
+    ) -> list[int]:
+        """Lease up to `limit` rows that are ready and due, and return their ids."""
+        postgres = session.get_bind().dialect.name == "postgresql"
+        candidates = self._locked_candidates if postgres else self._candidates
+        # The candidates are read first: as a subquery inside the UPDATE, PostgreSQL may run it
+        # once per row and so ignore the LIMIT.
+        picked = list(session.scalars(candidates, {"claim_now": now}))
+        if not picked:
+            return []
+        result = session.execute(
+            self._take,
+            {
+                "claim_now": now,
+                "claim_ids": picked,
+                "claim_worker": worker,
+                "claim_until": now + lease,
+            },
+        )
+        return sorted(result.scalars())
 
 
-def earliest(session: Session, *deadlines: Select[Any]) -> datetime | None:
-    """The earliest of several `min(...)` deadlines, read in one statement."""
-    row = session.execute(select(*(query.scalar_subquery() for query in deadlines))).one()
+def deadlines(*queries: Select[Any]) -> Select[Any]:
+    """Several `min(...)` deadlines as one statement, built once at import (building a
+    statement costs more than running it, and the look-ahead runs every cycle)."""
+    return select(*(query.scalar_subquery() for query in queries))
+
+
+def earliest(session: Session, statement: Select[Any]) -> datetime | None:
+    """The earliest of the deadlines that `deadlines()` combined."""
+    row = session.execute(statement).one()
     return min((value for value in row if value is not None), default=None)

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from takepoint.engine.claims import claim_due, earliest
+from takepoint.engine.claims import Claim, deadlines, earliest
 from takepoint.engine.tasks import worker_of
 from takepoint.notify import outbox
 from takepoint.notify.models import Notification, NotificationState
@@ -47,18 +47,17 @@ def lease_of(session: Session) -> timedelta:
     return timedelta(seconds=settings_of(session).delivery_lease_seconds)
 
 
+_claim = Claim(
+    table=Notification,
+    due_column=Notification.due_at,
+    ready=Notification.state.in_([NotificationState.PENDING, NotificationState.SENDING]),
+    limit=BATCH,
+    extra_values={"state": NotificationState.SENDING, "attempts": Notification.attempts + 1},
+)
+
+
 def claim(session: Session, *, worker: str, now: datetime) -> list[int]:
-    return claim_due(
-        session,
-        table=Notification,
-        due_column=Notification.due_at,
-        ready=Notification.state.in_([NotificationState.PENDING, NotificationState.SENDING]),
-        worker=worker,
-        now=now,
-        lease=lease_of(session),
-        limit=BATCH,
-        extra_values={"state": NotificationState.SENDING, "attempts": Notification.attempts + 1},
-    )
+    return _claim(session, worker=worker, now=now, lease=lease_of(session))
 
 
 def send(delivery: outbox.Delivery, settings: Settings) -> tuple[TransportError | None, float]:
@@ -129,12 +128,12 @@ def _send_all(
 def next_due(session: Session) -> datetime | None:
     """The earliest pending message, so the delivery lane wakes exactly when it falls due;
     or the end of a dead engine's lease, when its messages become claimable again."""
-    return earliest(session, _NEXT_DUE, _STALE_LEASE)
+    return earliest(session, _NEXT_DEADLINES)
 
 
-_NEXT_DUE = select(func.min(Notification.due_at)).where(
-    Notification.state == NotificationState.PENDING
-)
-_STALE_LEASE = select(func.min(Notification.lease_until)).where(
-    Notification.state == NotificationState.SENDING
+_NEXT_DEADLINES = deadlines(
+    select(func.min(Notification.due_at)).where(Notification.state == NotificationState.PENDING),
+    select(func.min(Notification.lease_until)).where(
+        Notification.state == NotificationState.SENDING
+    ),
 )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from takepoint.engine.claims import earliest
+from takepoint.engine.claims import deadlines, earliest
 from takepoint.incidents import paging, policies
 from takepoint.incidents.models import Incident, IncidentState
 from takepoint.lib.db import rowcount
@@ -32,29 +32,37 @@ def _claim(session: Session, incident_id: int, column: Any, seen: datetime | Non
     return rowcount(result) == 1
 
 
+# Built once: this job runs at every wake-up of the paging lane, mostly to find nothing due.
+_DUE = (
+    select(Incident.id, Incident.next_escalation_at)
+    .where(
+        Incident.state == IncidentState.TRIGGERED,
+        Incident.next_escalation_at <= bindparam("now"),
+    )
+    .order_by(Incident.next_escalation_at)
+    .limit(BATCH)
+)
+_SILENT = (
+    select(Incident.id, Incident.next_nudge_at)
+    .where(
+        Incident.state == IncidentState.ACKNOWLEDGED,
+        Incident.urgency == Urgency.HIGH,
+        Incident.next_nudge_at <= bindparam("now"),
+    )
+    .order_by(Incident.next_nudge_at)
+    .limit(BATCH)
+)
+
+
 def run_once(session: Session, now: datetime) -> int:
     done = 0
-    due = session.execute(
-        select(Incident.id, Incident.next_escalation_at)
-        .where(Incident.state == IncidentState.TRIGGERED, Incident.next_escalation_at <= now)
-        .order_by(Incident.next_escalation_at)
-        .limit(BATCH)
-    ).all()
+    due = session.execute(_DUE, {"now": now}).all()
     for incident_id, seen in due:
         if _claim(session, incident_id, Incident.next_escalation_at, seen):
             incident = session.get_one(Incident, incident_id, populate_existing=True)
             escalate(session, incident, now)
             done += 1
-    silent = session.execute(
-        select(Incident.id, Incident.next_nudge_at)
-        .where(
-            Incident.state == IncidentState.ACKNOWLEDGED,
-            Incident.urgency == Urgency.HIGH,
-            Incident.next_nudge_at <= now,
-        )
-        .order_by(Incident.next_nudge_at)
-        .limit(BATCH)
-    ).all()
+    silent = session.execute(_SILENT, {"now": now}).all()
     for incident_id, seen in silent:
         if _claim(session, incident_id, Incident.next_nudge_at, seen):
             incident = session.get_one(Incident, incident_id, populate_existing=True)
@@ -195,12 +203,12 @@ def _no_progress(session: Session, incident: Incident, now: datetime) -> None:
 
 def next_due(session: Session) -> datetime | None:
     """The earliest escalation or nudge deadline, so the engine wakes exactly then."""
-    return earliest(session, _NEXT_ESCALATION, _NEXT_NUDGE)
+    return earliest(session, _NEXT_DEADLINES)
 
 
-_NEXT_ESCALATION = select(func.min(Incident.next_escalation_at)).where(
-    Incident.state == IncidentState.TRIGGERED
-)
-_NEXT_NUDGE = select(func.min(Incident.next_nudge_at)).where(
-    Incident.state == IncidentState.ACKNOWLEDGED, Incident.urgency == Urgency.HIGH
+_NEXT_DEADLINES = deadlines(
+    select(func.min(Incident.next_escalation_at)).where(Incident.state == IncidentState.TRIGGERED),
+    select(func.min(Incident.next_nudge_at)).where(
+        Incident.state == IncidentState.ACKNOWLEDGED, Incident.urgency == Urgency.HIGH
+    ),
 )

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from takepoint.accounts.service import purge_expired
-from takepoint.engine.claims import claim_due
+from takepoint.engine.claims import Claim
 from takepoint.engine.models import EngineTask, TaskState
 
 log = logging.getLogger(__name__)
@@ -67,19 +67,18 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+_claim = Claim(
+    table=EngineTask,
+    due_column=EngineTask.due_at,
+    ready=EngineTask.state == TaskState.PENDING,
+    limit=BATCH,
+    extra_values={"attempts": EngineTask.attempts + 1},
+)
+
+
 def run_once(session: Session, now: datetime) -> int:
     worker = worker_of(session)
-    ids = claim_due(
-        session,
-        table=EngineTask,
-        due_column=EngineTask.due_at,
-        ready=EngineTask.state == TaskState.PENDING,
-        worker=worker,
-        now=now,
-        lease=LEASE,
-        limit=BATCH,
-        extra_values={"attempts": EngineTask.attempts + 1},
-    )
+    ids = _claim(session, worker=worker, now=now, lease=LEASE)
     # The claim is committed before any work starts, so a crash leaves a lease that expires,
     # never a task that two engines both believe is theirs.
     session.commit()

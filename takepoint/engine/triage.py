@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from takepoint.engine import escalate
@@ -34,29 +34,34 @@ def urgency_of(severity: Severity) -> Urgency:
     return Urgency.HIGH if severity in HIGH else Urgency.LOW
 
 
+# Built once: the paging lane triages at every wake-up.
+_NEW = select(Alert.id).where(Alert.needs_triage.is_(True)).order_by(Alert.id).limit(BATCH)
+_NEW_LOCKED = _NEW.with_for_update(skip_locked=True)
+# The conditional UPDATE makes a second engine that read the same ids skip them.
+_TAKE = (
+    update(Alert)
+    .where(Alert.id.in_(bindparam("ids", expanding=True)), Alert.needs_triage.is_(True))
+    .values(needs_triage=False)
+    .returning(Alert.id)
+    .execution_options(synchronize_session=False)
+)
+_TAKEN = (
+    select(Alert)
+    .options(joinedload(Alert.integration), joinedload(Alert.service))
+    .where(Alert.id.in_(bindparam("ids", expanding=True)), Alert.state != AlertState.RESOLVED)
+    .order_by(Alert.id)
+)
+
+
 def run_once(session: Session, now: datetime) -> int:
     """Place every new alert in an incident, opening one where the grouping rule says so."""
-    batch = select(Alert.id).where(Alert.needs_triage.is_(True)).order_by(Alert.id).limit(BATCH)
-    if session.get_bind().dialect.name == "postgresql":
-        batch = batch.with_for_update(skip_locked=True)
-    picked = list(session.scalars(batch))
+    postgres = session.get_bind().dialect.name == "postgresql"
+    picked = list(session.scalars(_NEW_LOCKED if postgres else _NEW))
     if not picked:
         return 0
-    # The claim and the incidents it creates commit together: a crash undoes both. The
-    # conditional UPDATE makes a second engine that read the same ids skip them.
-    claimed = session.scalars(
-        update(Alert)
-        .where(Alert.id.in_(picked), Alert.needs_triage.is_(True))
-        .values(needs_triage=False)
-        .returning(Alert.id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    alerts = session.scalars(
-        select(Alert)
-        .options(joinedload(Alert.integration), joinedload(Alert.service))
-        .where(Alert.id.in_(claimed), Alert.state != AlertState.RESOLVED)
-        .order_by(Alert.id)
-    ).all()
+    # The claim and the incidents it creates commit together: a crash undoes both.
+    claimed = session.scalars(_TAKE, {"ids": picked}).all()
+    alerts = session.scalars(_TAKEN, {"ids": claimed}).all()
     _place_all(session, list(alerts), now)
     return len(claimed)
 

@@ -18,6 +18,7 @@ from takepoint.incidents.models import (
     ServicePaging,
     TargetKind,
 )
+from takepoint.lib.db import transaction_cache
 from takepoint.lib.errors import Conflict, InvalidInput, NotFound
 from takepoint.oncall import service as oncall
 from takepoint.oncall.models import Schedule
@@ -165,13 +166,19 @@ def list_policies(session: Session) -> list[EscalationPolicy]:
 
 
 def paging_for(session: Session, service: Service) -> ServicePaging | None:
-    return session.get(ServicePaging, service.id)
+    # Remembered for the transaction: the session's identity map keeps a row it found, but not
+    # that a service has none (the default policy), which triage asks for every new incident.
+    known = transaction_cache(session, "service_paging")
+    if service.id not in known:
+        known[service.id] = session.get(ServicePaging, service.id)
+    paging: ServicePaging | None = known[service.id]
+    return paging
 
 
 def set_service_paging(
     session: Session, *, service: Service, policy: EscalationPolicy | None, **options: Any
 ) -> ServicePaging:
-    paging = session.get(ServicePaging, service.id) or ServicePaging(service_id=service.id)
+    paging = paging_for(session, service) or ServicePaging(service_id=service.id)
     paging.policy_id = policy.id if policy else None
     for name, value in options.items():
         if not hasattr(ServicePaging, name):
@@ -179,6 +186,7 @@ def set_service_paging(
         setattr(paging, name, value)
     session.add(paging)
     session.flush()
+    transaction_cache(session, "service_paging")[service.id] = paging
     return paging
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event, make_url
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
@@ -212,6 +212,24 @@ def build_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
+_TRANSACTION_CACHE = "takepoint_transaction_cache"
+
+
+def transaction_cache(session: Session, name: str) -> dict[Any, Any]:
+    """A dict that lives as long as the session's current transaction: for what a transaction
+    has itself read or written and would otherwise ask the database again. Emptied when the
+    transaction or any savepoint in it ends, so nothing outlives what it describes."""
+    caches: dict[str, dict[Any, Any]] = session.info.setdefault(_TRANSACTION_CACHE, {})
+    return caches.setdefault(name, {})
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_transaction_cache(session: Session, transaction: SessionTransaction) -> None:
+    # A flush runs in a subtransaction of its own; its end changes nothing that was cached.
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_TRANSACTION_CACHE, None)
+
+
 def rowcount(result: Any) -> int:
     """Rows touched by an UPDATE or DELETE (typed loosely by SQLAlchemy, so checked here)."""
     count = getattr(result, "rowcount", 0)
@@ -229,6 +247,9 @@ class Database:
         self._read = sessionmaker(
             self.engine.execution_options(takepoint_read_only=True), expire_on_commit=False
         )
+        self._autocommit = sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
 
     def new_session(self, *, read_only: bool = False) -> Session:
         session = (self._read if read_only else self._write)()
@@ -241,9 +262,7 @@ class Database:
         For tests and tools that watch a running Takepoint: they always see the latest state
         and never block the app's writers.
         """
-        return Session(
-            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
-        )
+        return self._autocommit()
 
     @contextmanager
     def session(self, *, read_only: bool = False) -> Iterator[Session]:

@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from takepoint.lib.clock import require_aware
+from takepoint.lib.db import transaction_cache
 from takepoint.timeline.models import EntryKind, TimelineEntry, TimelineHead
 
 GENESIS = "0" * 64
@@ -163,8 +164,15 @@ def append(
     never lands before the rows it speaks of.
     """
     session.flush()
-    head = session.execute(_LOCK_HEAD, {"head": chain}).first()
-    seq, prev_hash = (head.seq + 1, head.entry_hash) if head is not None else (1, GENESIS)
+    # A chain this transaction already appended to has its head locked and known.
+    heads = transaction_cache(session, "timeline_heads")
+    if chain in heads:
+        seq, prev_hash = heads[chain]
+        seq, new_chain = seq + 1, False
+    else:
+        head = session.execute(_LOCK_HEAD, {"head": chain}).first()
+        new_chain = head is None
+        seq, prev_hash = (1, GENESIS) if head is None else (head.seq + 1, head.entry_hash)
     # JSON round trip: what is hashed must be exactly what the database gives back later.
     clean_data = json.loads(json.dumps(data or {}, default=str))
     at = require_aware(at)
@@ -183,10 +191,11 @@ def append(
             "entry_hash": entry_hash,
         },
     )
-    if head is None:
+    if new_chain:
         session.execute(_INSERT_HEAD, {"chain": chain, "seq": seq, "entry_hash": entry_hash})
     else:
         session.execute(_MOVE_HEAD, {"head": chain, "new_seq": seq, "new_hash": entry_hash})
+    heads[chain] = (seq, entry_hash)
     return Appended(chain=chain, seq=seq, entry_hash=entry_hash)
 
 

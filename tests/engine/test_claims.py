@@ -4,24 +4,22 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from takepoint.engine.claims import claim_due
+from takepoint.engine.claims import Claim
 from takepoint.engine.models import EngineTask, TaskState
 from takepoint.engine.tasks import schedule
 from takepoint.lib.clock import FakeClock
 from takepoint.lib.db import Database
 
+_CLAIM = Claim(
+    table=EngineTask,
+    due_column=EngineTask.due_at,
+    ready=EngineTask.state == TaskState.PENDING,
+    limit=10,
+)
+
 
 def _claim(session: Session, worker: str, clock: FakeClock) -> list[int]:
-    return claim_due(
-        session,
-        table=EngineTask,
-        due_column=EngineTask.due_at,
-        ready=EngineTask.state == TaskState.PENDING,
-        worker=worker,
-        now=clock.now(),
-        lease=timedelta(minutes=5),
-        limit=10,
-    )
+    return _CLAIM(session, worker=worker, now=clock.now(), lease=timedelta(minutes=5))
 
 
 def test_it_gives_a_due_row_to_one_claimer_only(db: Database, clock: FakeClock) -> None:

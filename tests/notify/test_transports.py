@@ -53,6 +53,51 @@ def test_it_mails_with_a_message_id_made_from_the_key(
     assert html is not None and "Rich words" in html.get_content()
 
 
+def test_it_mails_accents_and_folds_a_line_break_out_of_the_subject(
+    mail_settings: Settings, smtp_server: SmtpReceiver
+) -> None:
+    message = OutgoingMessage(
+        key="page:2:zoe/m1/0m",
+        to="Zoë Ünal <zoe@stmarys.example>",
+        subject="Théâtre down\nBcc: everyone@stmarys.example",
+        body="Salle 3 — café\nhttps://takepoint.example/a/ack?token=abc=",
+        html=None,
+        urgency=Urgency.LOW,
+    )
+    TRANSPORTS[ContactKind.EMAIL].send(message, mail_settings)
+    (mail,) = smtp_server.mails
+    assert mail.recipients == ("zoe@stmarys.example",)
+    assert mail.message["To"] == "Zoë Ünal <zoe@stmarys.example>"
+    assert mail.message["Subject"] == "Théâtre down Bcc: everyone@stmarys.example"
+    assert mail.message["Bcc"] is None
+    assert mail.message["X-Priority"] is None
+    assert mail.text.splitlines() == [
+        "Salle 3 — café",
+        "https://takepoint.example/a/ack?token=abc=",
+    ]
+
+
+def test_it_keeps_a_plain_body_readable_on_the_wire(
+    mail_settings: Settings, smtp_server: SmtpReceiver
+) -> None:
+    link = "https://takepoint.example/a/ack?token=abc=def"
+    TRANSPORTS[ContactKind.EMAIL].send(
+        OutgoingMessage(
+            key="page:3:dana/m1/0m",
+            to="dana@stmarys.example",
+            subject="Theatre system down",
+            body=f"Acknowledge: {link}",
+            html=None,
+            urgency=Urgency.HIGH,
+        ),
+        mail_settings,
+    )
+    (mail,) = smtp_server.mails
+    # As sent, not decoded: a reader of the raw message (or a filter) finds the link as is.
+    assert mail.message["Content-Transfer-Encoding"] == "7bit"
+    assert link in mail.message.get_payload()
+
+
 def test_it_calls_a_refused_connection_temporary(
     mail_settings: Settings, smtp_server: SmtpReceiver
 ) -> None:
