@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from takepoint.notify.contacts import list_contact_methods
@@ -46,14 +46,21 @@ class Delivery:
     message: OutgoingMessage
 
 
+# Built once: the delivery lane prepares at every wake-up.
+_CLAIMED = (
+    select(Notification)
+    .options(joinedload(Notification.contact_method), joinedload(Notification.user))
+    .where(
+        Notification.id.in_(bindparam("ids", expanding=True)),
+        Notification.claimed_by == bindparam("worker"),
+    )
+    .order_by(Notification.due_at, Notification.id)
+)
+
+
 def prepare(session: Session, *, ids: list[int], worker: str) -> list[Delivery]:
     """The claimed rows as messages ready to send, addressed to their current targets."""
-    rows = session.scalars(
-        select(Notification)
-        .options(joinedload(Notification.contact_method), joinedload(Notification.user))
-        .where(Notification.id.in_(ids), Notification.claimed_by == worker)
-        .order_by(Notification.due_at, Notification.id)
-    )
+    rows = session.scalars(_CLAIMED, {"ids": ids, "worker": worker})
     deliveries = []
     for row in rows:
         method = row.contact_method
@@ -120,7 +127,14 @@ def record(
     Only the engine holding the claim moves the notification on; an engine whose lease was
     taken over still records what it did, because that message did go out (or not).
     """
-    row = session.get(Notification, notification_id, with_for_update=True, populate_existing=True)
+    # The person comes along: every delivery listener names them. Only the row is locked.
+    row = session.get(
+        Notification,
+        notification_id,
+        options=[joinedload(Notification.user, innerjoin=True)],
+        with_for_update={"of": Notification},
+        populate_existing=True,
+    )
     if row is None:  # its person was deleted meanwhile
         raise LookupError(f"notification {notification_id} is gone")
     if error is None:

@@ -127,6 +127,15 @@ def apply_signals(
     return outcome
 
 
+_INTEGRATIONS = Integration.__table__
+assert isinstance(_INTEGRATIONS, Table)
+_SIGNALLED = (
+    update(_INTEGRATIONS)
+    .where(_INTEGRATIONS.c.id.in_(bindparam("ids", expanding=True)))
+    .values(last_signal_at=bindparam("at"))
+)
+
+
 def apply_routed(
     session: Session,
     items: Sequence[Routed],
@@ -148,12 +157,8 @@ def apply_routed(
     opened = 0
     for run in _runs(items):
         opened += _apply_run(session, run, now, known)
-    integrations = Integration.__table__
-    assert isinstance(integrations, Table)
     session.connection().execute(
-        update(integrations)
-        .where(integrations.c.id.in_({item.integration.id for item in items}))
-        .values(last_signal_at=now)
+        _SIGNALLED, {"ids": list({item.integration.id for item in items}), "at": now}
     )
     if opened:
         wake_engine(session, PAGING)
@@ -164,13 +169,21 @@ def apply_routed(
 CROSS_PRODUCT_LIMIT = 4000
 
 
+_ALERTS = Alert.__table__
+assert isinstance(_ALERTS, Table)
+_LIVE = select(
+    _ALERTS.c.integration_id, _ALERTS.c.open_key, _ALERTS.c.id, _ALERTS.c.raw_digest
+).where(
+    _ALERTS.c.integration_id.in_(bindparam("integrations", expanding=True)),
+    _ALERTS.c.open_key.in_(bindparam("keys", expanding=True)),
+)
+
+
 def _live_alerts(session: Session, run: list[Routed]) -> dict[tuple[int, str], tuple[int, str]]:
     """(integration id, dedup key) -> (alert id, raw digest) of the run's live alerts.
 
     Every statement counts: the writer thread waits for the GIL after each one.
     """
-    table = Alert.__table__
-    assert isinstance(table, Table)
     keys_of: dict[int, set[str]] = {}
     for item in run:
         keys_of.setdefault(item.integration.id, set()).add(item.signal.dedup_key)
@@ -184,12 +197,7 @@ def _live_alerts(session: Session, run: list[Routed]) -> dict[tuple[int, str], t
     for integration_ids, keys in lookups:
         for start in range(0, len(keys), IN_CHUNK):
             rows = connection.execute(
-                select(
-                    table.c.integration_id, table.c.open_key, table.c.id, table.c.raw_digest
-                ).where(
-                    table.c.integration_id.in_(integration_ids),
-                    table.c.open_key.in_(keys[start : start + IN_CHUNK]),
-                )
+                _LIVE, {"integrations": integration_ids, "keys": keys[start : start + IN_CHUNK]}
             )
             for integration_id, open_key, alert_id, digest in rows:
                 live[(integration_id, open_key)] = (alert_id, digest)

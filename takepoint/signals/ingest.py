@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from takepoint.lib.errors import NotFound, TakepointError
@@ -53,18 +53,25 @@ class Delivery:
         )
 
 
-def _integrations(session: Session, digests: set[str], now: datetime) -> dict[str, IntegrationRef]:
-    rows = session.execute(
-        select(
-            Integration.id,
-            Integration.service_id,
-            Integration.kind,
-            Integration.field_paths,
-            Integration.key_hash,
-            Integration.previous_key_hash,
-            Integration.previous_key_expires_at,
-        ).where(or_(Integration.key_hash.in_(digests), Integration.previous_key_hash.in_(digests)))
+# Built once: every group of requests looks its keys up.
+_BY_KEY = select(
+    Integration.id,
+    Integration.service_id,
+    Integration.kind,
+    Integration.field_paths,
+    Integration.key_hash,
+    Integration.previous_key_hash,
+    Integration.previous_key_expires_at,
+).where(
+    or_(
+        Integration.key_hash.in_(bindparam("digests", expanding=True)),
+        Integration.previous_key_hash.in_(bindparam("digests", expanding=True)),
     )
+)
+
+
+def _integrations(session: Session, digests: set[str], now: datetime) -> dict[str, IntegrationRef]:
+    rows = session.execute(_BY_KEY, {"digests": list(digests)})
     found: dict[str, IntegrationRef] = {}
     for id_, service_id, kind, paths, key_hash, previous, expires in rows:
         ref = IntegrationRef(id=id_, service_id=service_id, kind=kind, field_paths=paths or {})

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from takepoint.accounts.models import User
@@ -227,27 +227,30 @@ class Suppression:
         return None
 
 
+# Built once: every stored alert asks, and building a statement costs more than running it.
+_WINDOWS = select(MaintenanceWindow.service_id, MaintenanceWindow.id).where(
+    MaintenanceWindow.service_id.in_(bindparam("services", expanding=True)),
+    MaintenanceWindow.starts_at <= bindparam("now"),
+    MaintenanceWindow.ends_at > bindparam("now"),
+)
+_SILENCES = select(Silence.id, Silence.service_id, Silence.matchers).where(
+    Silence.starts_at <= bindparam("now"),
+    Silence.expires_at > bindparam("now"),
+    or_(
+        Silence.service_id.is_(None),
+        Silence.service_id.in_(bindparam("services", expanding=True)),
+    ),
+)
+
+
 def suppressions_for(
     session: Session, *, service_ids: set[int], now: datetime
 ) -> dict[int, Suppression]:
     """What holds back new alerts of each of these services right now, in two queries."""
-    windows = dict(
-        session.execute(
-            select(MaintenanceWindow.service_id, MaintenanceWindow.id).where(
-                MaintenanceWindow.service_id.in_(service_ids),
-                MaintenanceWindow.starts_at <= now,
-                MaintenanceWindow.ends_at > now,
-            )
-        ).all()
-    )
+    values = {"services": list(service_ids), "now": now}
+    windows = dict(session.execute(_WINDOWS, values).all())
     silences: dict[int | None, list[ActiveSilence]] = {}
-    for silence_id, service_id, matchers in session.execute(
-        select(Silence.id, Silence.service_id, Silence.matchers).where(
-            Silence.starts_at <= now,
-            Silence.expires_at > now,
-            or_(Silence.service_id.is_(None), Silence.service_id.in_(service_ids)),
-        )
-    ):
+    for silence_id, service_id, matchers in session.execute(_SILENCES, values):
         silences.setdefault(service_id, []).append(_compiled(silence_id, matchers))
     everywhere = silences.get(None, [])
     return {
