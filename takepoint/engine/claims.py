@@ -33,16 +33,24 @@ class Claim:
             ready, due_column <= now, or_(table.lease_until.is_(None), table.lease_until < now)
         )
         self._candidates = select(table.id).where(claimable).order_by(due_column).limit(limit)
-        # (SQLite has no FOR UPDATE; its write transactions are serial anyway.)
         self._locked_candidates = self._candidates.with_for_update(skip_locked=True)
+        values = {
+            "claimed_by": bindparam("claim_worker"),
+            "lease_until": bindparam("claim_until"),
+            **(extra_values or {}),
+        }
         self._take = (
             update(table)
             .where(table.id.in_(bindparam("claim_ids", expanding=True)), claimable)
-            .values(
-                claimed_by=bindparam("claim_worker"),
-                lease_until=bindparam("claim_until"),
-                **(extra_values or {}),
-            )
+            .values(values)
+            .returning(table.id)
+            .execution_options(synchronize_session=False)
+        )
+        # SQLite runs the subquery once, LIMIT and all: one statement instead of two.
+        self._take_next = (
+            update(table)
+            .where(table.id.in_(self._candidates.scalar_subquery()))
+            .values(values)
             .returning(table.id)
             .execution_options(synchronize_session=False)
         )
@@ -51,23 +59,15 @@ class Claim:
         self, session: Session, *, worker: str, now: datetime, lease: timedelta
     ) -> list[int]:
         """Lease up to `limit` rows that are ready and due, and return their ids."""
-        postgres = session.get_bind().dialect.name == "postgresql"
-        candidates = self._locked_candidates if postgres else self._candidates
-        # The candidates are read first: as a subquery inside the UPDATE, PostgreSQL may run it
-        # once per row and so ignore the LIMIT.
-        picked = list(session.scalars(candidates, {"claim_now": now}))
+        values = {"claim_now": now, "claim_worker": worker, "claim_until": now + lease}
+        if session.get_bind().dialect.name != "postgresql":
+            return sorted(session.scalars(self._take_next, values))
+        # On PostgreSQL the candidates are read first: as a subquery inside the UPDATE, it may
+        # run once per row and so ignore the LIMIT.
+        picked = list(session.scalars(self._locked_candidates, {"claim_now": now}))
         if not picked:
             return []
-        result = session.execute(
-            self._take,
-            {
-                "claim_now": now,
-                "claim_ids": picked,
-                "claim_worker": worker,
-                "claim_until": now + lease,
-            },
-        )
-        return sorted(result.scalars())
+        return sorted(session.scalars(self._take, {**values, "claim_ids": picked}))
 
 
 def deadlines(*queries: Select[Any]) -> Select[Any]:

@@ -45,6 +45,14 @@ _TAKE = (
     .returning(Alert.id)
     .execution_options(synchronize_session=False)
 )
+# SQLite's writers are serial: the batch is read and taken in one statement.
+_TAKE_NEW = (
+    update(Alert)
+    .where(Alert.id.in_(_NEW.scalar_subquery()))
+    .values(needs_triage=False)
+    .returning(Alert.id)
+    .execution_options(synchronize_session=False)
+)
 _TAKEN = (
     select(Alert)
     .options(joinedload(Alert.integration), joinedload(Alert.service))
@@ -55,12 +63,14 @@ _TAKEN = (
 
 def run_once(session: Session, now: datetime) -> int:
     """Place every new alert in an incident, opening one where the grouping rule says so."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    picked = list(session.scalars(_NEW_LOCKED if postgres else _NEW))
-    if not picked:
-        return 0
     # The claim and the incidents it creates commit together: a crash undoes both.
-    claimed = session.scalars(_TAKE, {"ids": picked}).all()
+    if session.get_bind().dialect.name == "postgresql":
+        picked = list(session.scalars(_NEW_LOCKED))
+        claimed = session.scalars(_TAKE, {"ids": picked}).all() if picked else []
+    else:
+        claimed = session.scalars(_TAKE_NEW).all()
+    if not claimed:
+        return 0
     alerts = session.scalars(_TAKEN, {"ids": claimed}).all()
     _place_all(session, list(alerts), now)
     return len(claimed)
