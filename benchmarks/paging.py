@@ -1,12 +1,14 @@
 """Paging speed of a real Takepoint: from an event's POST to the page in a mail server, and how
 late escalations fire when thousands fall due.
 
-    .venv/bin/python -m benchmarks.paging [--events 500] [--rate 50]
+    .venv/bin/python -m benchmarks.paging [--events 500] [--rate 50] [--busy 0]
         [--incidents 10000] [--spread 60]
 
 1. Page latency: `takepoint up` on SQLite, a loopback SMTP server, PagerDuty events posted at
    --rate per second, each opening its own incident. Latency is from just before the POST to
-   the moment the SMTP server has the message.
+   the moment the SMTP server has the message. Also printed: the server's CPU per event (the
+   steadier measure on a shared machine) and, with --busy N, the same beside N CPU-bound
+   processes.
 2. Escalation lateness: --incidents open incidents whose next escalation falls due over
    --spread seconds, and one `takepoint engine`. Lateness is measured twice: when the engine
    paged (the page's outbox row) and when the SMTP server received the email.
@@ -17,6 +19,7 @@ It prints figures; it is not a test.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import socket
 import subprocess
@@ -24,12 +27,14 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, insert, select
 
@@ -116,7 +121,26 @@ def env_for(data: Path, inbox: Inbox) -> dict[str, str]:
     }
 
 
-def page_latency(events: int, rate: float) -> list[float]:
+@dataclass(frozen=True)
+class PageRun:
+    latencies: list[float]  # ms, POST to SMTP, one per page received
+    cpu_ms: float  # the server's CPU (all threads) per event, above its idle use
+    sent_rate: float  # events/s the client managed (it sends one at a time)
+
+
+def _busy_loop() -> None:
+    while True:
+        pass
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
+def page_latency(events: int, rate: float, *, busy: int = 0) -> PageRun:
+    """With `busy`, that many CPU-bound processes run beside it, as on a machine that is doing
+    other work: on two cores, two of them leave Takepoint about half a core's share."""
     inbox = Inbox()
     inbox.controller.start()
     data = Path(tempfile.mkdtemp(prefix="takepoint-bench-"))
@@ -137,6 +161,7 @@ def page_latency(events: int, rate: float) -> list[float]:
         stderr=subprocess.DEVNULL,
     )
     sent: dict[str, float] = {}
+    neighbours = [multiprocessing.Process(target=_busy_loop, daemon=True) for _ in range(busy)]
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(200):
@@ -146,8 +171,14 @@ def page_latency(events: int, rate: float) -> list[float]:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
+        process = psutil.Process(server.pid)
+        idle_from = _cpu_seconds(process)
+        time.sleep(2.0)
+        idle_per_second = (_cpu_seconds(process) - idle_from) / 2.0
+        for neighbour in neighbours:
+            neighbour.start()
         with httpx.Client(base_url=base) as client:
-            start = time.monotonic()
+            cpu_from, start = _cpu_seconds(process), time.monotonic()
             for i in range(events):
                 target = start + i / rate
                 time.sleep(max(0.0, target - time.monotonic()))
@@ -164,8 +195,13 @@ def page_latency(events: int, rate: float) -> list[float]:
                 )
                 if response.status_code != 202:
                     raise SystemExit(f"event {i} got {response.status_code}: {response.text}")
+            sent_rate = events / (time.monotonic() - start)
         inbox.wait(events, timeout=60)
+        elapsed = time.monotonic() - start
+        cpu = _cpu_seconds(process) - cpu_from - idle_per_second * elapsed
     finally:
+        for neighbour in neighbours:
+            neighbour.kill()
         server.terminate()
         server.wait(30)
         inbox.controller.stop()
@@ -174,7 +210,14 @@ def page_latency(events: int, rate: float) -> list[float]:
         title = subject.split("] #", 1)[-1].split(" ", 1)[-1]
         if title in sent:
             latencies.append((arrived - sent[title]) * 1000)
-    return latencies
+    return PageRun(latencies, cpu * 1000 / events, sent_rate)
+
+
+def page_summary(run: PageRun) -> str:
+    return (
+        summary("latency", run.latencies)
+        + f"; sent {run.sent_rate:.0f}/s; server CPU {run.cpu_ms:.1f} ms per event"
+    )
 
 
 def escalation_lateness(incidents: int, spread: float) -> tuple[list[float], list[float]]:
@@ -265,9 +308,13 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--incidents", type=int, default=10_000)
     parser.add_argument("--spread", type=float, default=60.0)
+    parser.add_argument(
+        "--busy", type=int, default=0, help="CPU-bound processes to run beside the server"
+    )
     args = parser.parse_args()
-    print(f"Page latency, {args.events} events at {args.rate:.0f}/s, POST to SMTP:")
-    print("  " + summary("latency", page_latency(args.events, args.rate)))
+    beside = f", {args.busy} busy processes beside" if args.busy else ""
+    print(f"Page latency, {args.events} events at {args.rate:.0f}/s{beside}, POST to SMTP:")
+    print("  " + page_summary(page_latency(args.events, args.rate, busy=args.busy)))
     print(f"Escalation lateness, {args.incidents} incidents due over {args.spread:.0f} s:")
     fired, received = escalation_lateness(args.incidents, args.spread)
     print("  " + summary("engine paged", fired))

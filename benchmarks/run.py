@@ -166,32 +166,40 @@ def ingest(plan: Plan, results: dict[str, Any], rows: list[Row]) -> None:
 
 def paging_figures(plan: Plan, results: dict[str, Any], rows: list[Row]) -> None:
     """Figures 5 and 6, with the paging benchmark's own functions."""
-    latencies = paging.page_latency(plan.page_events, 50.0)
-    # The same at a rate one process sustains, so the figure shows where the knee is.
-    steady = paging.page_latency(plan.page_events * 2 // 5, STEADY_RATE)
-    fired, received = paging.escalation_lateness(plan.incidents, plan.spread)
-    stats = {
-        "page latency ms": latencies,
-        f"page latency at {STEADY_RATE:.0f}/s ms": steady,
-        "escalation paged ms": fired,
-        "escalation emailed ms": received,
+    runs = {
+        "page latency ms": (50.0, 0, paging.page_latency(plan.page_events, 50.0)),
+        # The same at a rate one process sustains easily, and beside two CPU-bound processes
+        # (a machine busy with other work), so the figures show the margin.
+        f"page latency at {STEADY_RATE:.0f}/s ms": (
+            STEADY_RATE,
+            0,
+            paging.page_latency(plan.page_events * 2 // 5, STEADY_RATE),
+        ),
+        "page latency beside 2 busy processes ms": (
+            50.0,
+            2,
+            paging.page_latency(plan.page_events, 50.0, busy=2),
+        ),
     }
+    fired, received = paging.escalation_lateness(plan.incidents, plan.spread)
+    stats = {name: run.latencies for name, (_, _, run) in runs.items()}
+    stats.update({"escalation paged ms": fired, "escalation emailed ms": received})
     results["paging"] = {
         name: {"n": len(v), "p50": _pct(v, 0.5), "p99": _pct(v, 0.99), "max": max(v, default=0)}
         for name, v in stats.items()
     }
     figures = results["paging"]
-    for rate, name in (
-        (50.0, "page latency ms"),
-        (STEADY_RATE, f"page latency at {STEADY_RATE:.0f}/s ms"),
-    ):
+    for name, (rate, busy, run) in runs.items():
         page = figures[name]
+        page.update({"cpu_ms_per_event": run.cpu_ms, "sent_rate": run.sent_rate})
+        beside = f", {busy} busy processes beside" if busy else ""
         rows.append(
             Row(
-                f"5. page latency, POST to SMTP at {rate:.0f}/s (n={page['n']})",
+                f"5. page latency, POST to SMTP at {rate:.0f}/s{beside} (n={page['n']})",
                 f"p50 {page['p50']:.0f} ms, p99 {page['p99']:.0f} ms, max {page['max']:.0f} ms",
-                target="p50 <= 100 ms, p99 <= 500 ms" if rate == 50.0 else "",
-                note="each event a new incident and a page",
+                target="p50 <= 100 ms, p99 <= 500 ms" if rate == 50.0 and not busy else "",
+                note=f"each event a new incident and a page; server CPU {run.cpu_ms:.1f} ms "
+                "per event",
             )
         )
     for name, label in (("escalation paged ms", "paged"), ("escalation emailed ms", "emailed")):
