@@ -34,6 +34,7 @@ from pathlib import Path
 
 from sqlalchemy import make_url
 
+from takepoint.incidents.evidence import path_for
 from takepoint.lib.errors import InvalidInput, TakepointError
 
 FORMAT = "takepoint-backup"
@@ -143,7 +144,7 @@ def restore(url: str, source: Path, *, evidence: Path) -> int:
         staged = [path for path in stage.glob("evidence/??/*") if path.is_file()]
         _restore_database(url, backend, database, shown=source)
         for path in staged:
-            final = evidence / path.parent.name / path.name
+            final = path_for(evidence, path.name)
             final.parent.mkdir(parents=True, exist_ok=True)
             path.replace(final)
     return len(staged)
