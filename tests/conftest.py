@@ -20,8 +20,11 @@ from takepoint.app import create_app
 from takepoint.engine.deliver import close_connections
 from takepoint.lib import migrate
 from takepoint.lib.clock import FakeClock
+from takepoint.lib.context import Context, bind
 from takepoint.lib.db import Base, Database
-from takepoint.settings import Settings
+from takepoint.lib.registry import Registry
+from takepoint.lib.settings import Settings
+from takepoint.wiring import build_registry
 
 pytest_plugins = ["tests.browsing"]
 
@@ -81,22 +84,63 @@ def backend(request: pytest.FixtureRequest) -> str:
     return value
 
 
-@pytest.fixture
-def db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Database]:
-    if backend == "sqlite":
-        path = tmp_path / "takepoint.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        database = Database(f"sqlite:///{path}")
-    else:
-        database = Database(request.getfixturevalue("postgres_url"))
-        _truncate_all(database)
-    yield database
-    database.dispose()
+class BoundDatabase(Database):
+    """Binds the test's context to every session it makes, as requests, engine jobs and CLI
+    commands bind theirs, so a test can open a unit of work with `db.session()`."""
+
+    context: Context
+
+    def new_session(self, *, read_only: bool = False) -> Session:
+        return bind(super().new_session(read_only=read_only), self.context)
+
+    def autocommit_session(self) -> Session:
+        return bind(super().autocommit_session(), self.context)
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    return build_registry()
 
 
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(START)
+
+
+@pytest.fixture
+def db(
+    backend: str,
+    tmp_path: Path,
+    clock: FakeClock,
+    registry: Registry,
+    request: pytest.FixtureRequest,
+) -> Iterator[BoundDatabase]:
+    if backend == "sqlite":
+        path = tmp_path / "takepoint.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        database = BoundDatabase(f"sqlite:///{path}")
+    else:
+        database = BoundDatabase(request.getfixturevalue("postgres_url"))
+        _truncate_all(database)
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=database.url,
+        secret_key=SecretStr("test-secret-key-test-secret-key"),
+        base_url="http://testserver",
+    )
+    database.context = Context.build(settings, registry, clock)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def context(db: BoundDatabase) -> Context:
+    return db.context
+
+
+@pytest.fixture
+def settings(context: Context) -> Settings:
+    return context.settings
 
 
 @pytest.fixture
@@ -111,18 +155,8 @@ def session(db: Database) -> Iterator[Session]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, db: Database) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        database_url=db.url,
-        secret_key=SecretStr("test-secret-key-test-secret-key"),
-        base_url="http://testserver",
-    )
-
-
-@pytest.fixture
-def app(settings: Settings, clock: FakeClock, db: Database) -> FastAPI:
-    return create_app(settings, clock=clock, db=db)
+def app(settings: Settings, clock: FakeClock, db: Database, registry: Registry) -> FastAPI:
+    return create_app(settings, registry=registry, clock=clock, db=db)
 
 
 @pytest.fixture

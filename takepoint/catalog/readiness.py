@@ -4,27 +4,17 @@ Each service gets a list of findings and a score out of 100. A check that cannot
 ("not configured") is shown but left out of the score, so a team is not marked down for a
 feature its Takepoint does not have.
 
-Checks that need signals plug in through SIGNAL_PROBES. A probe is a function
-
-    probe(session, service_ids, now) -> set[int] | None
-
-that returns the ids (among `service_ids`) that pass, or None when the feature behind the check
-is not configured at all. The signals domain joins by replacing `not_configured` below with its
-own function, for example
-
-    SignalProbe(Check.MONITOR, signals.readiness.services_with_monitors),
-
-in one line; nothing else here changes. A probe must answer for all services in one or two
-queries (it runs for every service on every audit), and must not write.
-
-Other domains add information that is not scored through READINESS_NOTES: a function
-`note(session, service_ids, now) -> {service_id: text}`, such as "3 open actions".
+The catalog judges what it holds itself (leads, runbooks, departments, dependencies). Checks
+that need another domain's facts (a monitor, a backup heartbeat) are answered by the
+`ReadinessProbe`s other domains contribute through the registry (lib/registry.py); several
+probes for one check pass a service when any of them does, and a check no probe answers is
+"not configured". Notes that are not scored ("3 open actions") come the same way.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -39,8 +29,8 @@ from takepoint.catalog.models import (
     ServiceDepartment,
 )
 from takepoint.catalog.runbooks import REVIEW_EVERY
-from takepoint.reviews.readiness import open_action_notes
-from takepoint.signals import readiness as signal_checks
+from takepoint.lib.context import context_of
+from takepoint.lib.registry import ReadinessProbe
 
 
 class Check(enum.StrEnum):
@@ -150,44 +140,27 @@ class ServiceReadiness:
         }
 
 
-ProbeFn = Callable[[Session, Collection[int], datetime], set[int] | None]
+# The checks other domains answer, in the order they are shown.
+_PROBED = (Check.MONITOR, Check.BACKUP_HEARTBEAT)
 
 
 @dataclass(frozen=True)
-class SignalProbe:
+class _Probed:
     check: Check
-    run: ProbeFn
-    # Backup heartbeats matter only for services that keep data.
-    only_if_stores_data: bool = False
+    passing: set[int] | None
+    probe: ReadinessProbe | None
 
 
-def not_configured(session: Session, service_ids: Collection[int], now: datetime) -> None:
-    """The probe used until the signals domain provides a real one."""
-    return None
-
-
-NoteFn = Callable[[Session, Collection[int], datetime], dict[int, str]]
-READINESS_NOTES: list[NoteFn] = [open_action_notes]
-
-SIGNAL_PROBES: list[SignalProbe] = [
-    SignalProbe(Check.MONITOR, signal_checks.services_with_monitors),
-    SignalProbe(
-        Check.BACKUP_HEARTBEAT,
-        signal_checks.services_with_backup_heartbeats,
-        only_if_stores_data=True,
-    ),
-]
-
-_SIGNAL_TEXT = {
-    Check.MONITOR: (
-        "a monitor or integration sends its signals",
-        "no monitor or integration sends signals for it",
-    ),
-    Check.BACKUP_HEARTBEAT: (
-        "a backup heartbeat watches its data",
-        "it stores data, but no backup heartbeat watches it",
-    ),
-}
+def _run_probes(
+    session: Session, probes: Sequence[ReadinessProbe], ids: Collection[int], now: datetime
+) -> list[_Probed]:
+    found: list[_Probed] = []
+    for check in _PROBED:
+        mine = [probe for probe in probes if probe.check == check.value]
+        answers = [answer for probe in mine if (answer := probe.run(session, ids, now)) is not None]
+        passing = set().union(*answers) if answers else None
+        found.append(_Probed(check, passing, mine[0] if mine else None))
+    return found
 
 
 def _lead_findings(service: Service) -> list[Finding]:
@@ -293,8 +266,9 @@ def audit(
             select(Dependency.service_id).where(Dependency.service_id.in_(ids)).distinct()
         )
     )
-    probes = [(probe, probe.run(session, ids, now)) for probe in SIGNAL_PROBES]
-    notes = [note(session, ids, now) for note in READINESS_NOTES]
+    registry = context_of(session).registry
+    probed = _run_probes(session, registry.readiness_probes, ids, now)
+    notes = [note(session, ids, now) for note in registry.readiness_notes]
 
     report: list[ServiceReadiness] = []
     for service in services:
@@ -309,19 +283,17 @@ def audit(
         item.notes = [found[service.id] for found in notes if service.id in found]
         count, oldest = runbooks.get(service.id, (0, None))
         item.findings += _runbook_findings(oldest, count, now)
-        for probe, passing in probes:
-            ok_text, fail_text = _SIGNAL_TEXT.get(
-                probe.check, (f"{probe.check.label} present", f"no {probe.check.label.lower()}")
-            )
-            if probe.only_if_stores_data and not service.stores_data:
+        for answer in probed:
+            probe = answer.probe
+            if probe is not None and probe.only_if_stores_data and not service.stores_data:
                 outcome, text = Outcome.NOT_APPLICABLE, "stores no data"
-            elif passing is None:
+            elif probe is None or answer.passing is None:
                 outcome, text = Outcome.NOT_CONFIGURED, "not configured"
-            elif service.id in passing:
-                outcome, text = Outcome.PASS, ok_text
+            elif service.id in answer.passing:
+                outcome, text = Outcome.PASS, probe.passing
             else:
-                outcome, text = Outcome.FAIL, fail_text
-            item.findings.append(Finding(probe.check, outcome, text))
+                outcome, text = Outcome.FAIL, probe.failing
+            item.findings.append(Finding(answer.check, outcome, text))
         if service.id in with_contact:
             item.findings.append(
                 Finding(Check.DEPARTMENT_CONTACT, Outcome.PASS, "departments have contacts")

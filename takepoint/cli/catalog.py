@@ -15,6 +15,7 @@ from takepoint.cli.common import (
     FormatOption,
     OutputFormat,
     console,
+    context,
     database,
     err_console,
     fail,
@@ -22,7 +23,9 @@ from takepoint.cli.common import (
     unit_of_work,
 )
 from takepoint.lib import apply as catalog_file
+from takepoint.lib.context import bind
 from takepoint.lib.errors import TakepointError
+from takepoint.wiring import build_registry
 
 _COLOURS = {"+": "green", "~": "yellow", "-": "red"}
 
@@ -49,9 +52,11 @@ def apply(
             text, name = file.read_text(encoding="utf-8"), file.name
         except OSError as exc:
             fail(f"cannot read {file}: {exc.strerror}")
+    bound = context()
     with database() as db:
         try:
             with db.session() as session:
+                bind(session, bound)
                 plan = catalog_file.apply_text(
                     session, text=text, filename=name, now=now(), prune=prune, dry_run=dry_run
                 )
@@ -74,7 +79,8 @@ def export(
 ) -> None:
     """Write the catalog as a file that `takepoint apply` reads back with no changes."""
     if schema:
-        text = json.dumps(catalog_file.json_schema(), indent=2, ensure_ascii=False) + "\n"
+        sections = build_registry().apply_sections
+        text = json.dumps(catalog_file.json_schema(sections), indent=2, ensure_ascii=False) + "\n"
     else:
         with unit_of_work() as session:
             text = catalog_file.export_text(session)

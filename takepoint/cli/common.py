@@ -14,9 +14,11 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from takepoint.lib.clock import SystemClock
+from takepoint.lib.context import Context, bind
 from takepoint.lib.db import Database
 from takepoint.lib.errors import TakepointError
-from takepoint.settings import Settings, load_settings
+from takepoint.lib.settings import Settings, load_settings
+from takepoint.wiring import build_registry
 
 console = Console()
 err_console = Console(stderr=True)
@@ -67,12 +69,23 @@ def database() -> Iterator[Database]:
         db.dispose()
 
 
+def context(config: Settings | None = None) -> Context:
+    """What a command's services need beyond the database: the settings, keys and registry."""
+    config = config or settings()
+    try:
+        return Context.build(config, build_registry(), SystemClock())
+    except (OSError, ValueError) as exc:
+        fail(f"cannot read or make the secret key in {config.data_dir}: {exc}")
+
+
 @contextmanager
 def unit_of_work() -> Iterator[Session]:
     """A committed session on the configured database; domain errors become one clear line."""
+    bound = context()
     with database() as db:
         try:
             with db.session() as session:
+                bind(session, bound)
                 yield session
         except TakepointError as exc:
             fail(exc.message)

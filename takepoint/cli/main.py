@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import typer
 
-from takepoint.cli import catalog, incidents, ops, reviews, server, signals, users
-from takepoint.notify.cli import notify_app
-from takepoint.oncall import cli as oncall_cli
+from takepoint.cli import catalog, incidents, notify, oncall, ops, reviews, server, signals, users
 
 app = typer.Typer(
     name="takepoint",
@@ -23,12 +21,12 @@ app.command()(ops.restore)
 app.command()(catalog.apply)
 app.command()(catalog.export)
 app.command()(catalog.audit)
-app.command("oncall")(oncall_cli.oncall)
+app.command("oncall")(oncall.oncall)
 app.add_typer(users.user_app, name="user")
 app.add_typer(incidents.incident_app, name="incident")
 app.add_typer(users.token_app, name="token")
 app.add_typer(signals.integration_app, name="integration")
-app.add_typer(notify_app, name="notify")
+app.add_typer(notify.notify_app, name="notify")
 app.command()(signals.alerts)
 app.command()(reviews.verify)
 app.add_typer(reviews.report_app, name="report")

@@ -9,11 +9,12 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
-from takepoint.cli.common import console, database, fail, now, settings
+from takepoint.cli.common import console, context, database, fail, now, settings
 from takepoint.engine import tasks
-from takepoint.engine.models import EngineTask, TaskState
+from takepoint.engine.models import EngineTask, TaskKind, TaskState
 from takepoint.incidents.evidence import evidence_root
 from takepoint.lib import migrate as migrations
+from takepoint.lib.context import bind
 from takepoint.lib.db import Database
 from takepoint.lib.errors import TakepointError
 from takepoint.ops import backup as backups
@@ -77,7 +78,8 @@ def doctor(
 
 def _probe(db: Database) -> tuple[str, bool, str]:
     with db.session() as session:
-        task = tasks.schedule(session, kind="engine.probe", due_at=now(), now=now())
+        bind(session, context())
+        task = tasks.schedule(session, kind=TaskKind.PROBE, due_at=now(), now=now())
         assert task is not None
         task_id = task.id
     started = time.monotonic()

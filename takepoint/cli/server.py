@@ -11,16 +11,17 @@ from types import FrameType
 import typer
 import uvicorn
 
+from takepoint.accounts.demo import DEMO_DOMAIN, DEMO_PASSWORD
 from takepoint.accounts.service import ensure_first_admin
 from takepoint.app import create_app
-from takepoint.cli.common import console, database, fail, now, settings
-from takepoint.demo import DEMO_DOMAIN, DEMO_PASSWORD, load_demo
+from takepoint.cli.common import console, context, database, fail, now, settings
+from takepoint.demo import load_demo
 from takepoint.engine.loop import Engine
 from takepoint.lib import migrate as migrations
-from takepoint.lib import wake as wakes
-from takepoint.lib.clock import SystemClock
+from takepoint.lib.context import bind
 from takepoint.lib.logs import configure_logging
-from takepoint.settings import Settings
+from takepoint.lib.settings import Settings
+from takepoint.wiring import build_registry
 
 HostOption = typer.Option(None, "--host", help="address to listen on (default TAKEPOINT_HOST)")
 PortOption = typer.Option(None, "--port", help="port to listen on (default TAKEPOINT_PORT)")
@@ -28,10 +29,11 @@ PortOption = typer.Option(None, "--port", help="port to listen on (default TAKEP
 
 def _prepare(config: Settings, *, demo: bool) -> None:
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    bound = context(config)
     with database() as db:
         migrations.upgrade(db)
         with db.session() as session:
-            session.info["settings"] = config  # the demo's evidence goes in the data folder
+            bind(session, bound)
             created = ensure_first_admin(
                 session,
                 email=config.admin_email,
@@ -56,7 +58,7 @@ def _prepare(config: Settings, *, demo: bool) -> None:
 
 def _serve(config: Settings, host: str | None, port: int | None, *, run_engine: bool) -> None:
     configure_logging(config.log_level, config.log_format)
-    app = create_app(config, run_engine=run_engine)
+    app = create_app(config, registry=build_registry(), run_engine=run_engine)
     # What exists now (modules, routes, settings) lives as long as the process. Frozen, it is
     # left out of the cyclic collector's full passes, which otherwise stop a request for about
     # 100 ms whenever they run (docs/benchmarks.md, figure 7).
@@ -123,14 +125,9 @@ def engine() -> None:
             fail("the database schema is not up to date; run `takepoint migrate` first")
         runner = Engine(
             db=db,
-            clock=SystemClock(),
+            context=context(config),
             tick_seconds=config.engine_tick_seconds,
             job_timeout_seconds=config.job_timeout_seconds,
-            session_info={
-                "settings": config,
-                "secret_key": config.resolved_secret_key(),
-                "base_url": config.base_url,
-            },
         )
 
         def _stop(signum: int, frame: FrameType | None) -> None:
@@ -139,14 +136,8 @@ def engine() -> None:
 
         signal.signal(signal.SIGINT, _stop)
         signal.signal(signal.SIGTERM, _stop)
-        # Web processes on this host wake the engine when they leave it work.
-        listener = wakes.listen(wakes.wake_dir(config.data_dir), runner.trigger)
         console.print(f"Engine {runner.worker_id} running (Ctrl-C stops it)")
-        try:
-            runner.run(stop)
-        finally:
-            if listener is not None:
-                listener.stop()
+        runner.run(stop)
 
 
 def migrate(

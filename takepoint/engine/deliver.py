@@ -20,44 +20,36 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from takepoint.engine.claims import Claim, deadlines, earliest
-from takepoint.engine.tasks import worker_of
+from takepoint.lib.claims import Claim, Lease, deadlines, earliest
+from takepoint.lib.context import context_of
+from takepoint.lib.settings import Settings
 from takepoint.notify import outbox
 from takepoint.notify.models import Notification, NotificationState
 from takepoint.notify.transports import TRANSPORTS, TransportError
-from takepoint.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
 BATCH = 50
 
 
-def settings_of(session: Session) -> Settings:
-    """The settings this engine runs with: the engine puts them in `session.info["settings"]`;
-    a bare session (a script, a shell) falls back to the environment, as `takepoint engine`."""
-    settings = session.info.get("settings")
-    if not isinstance(settings, Settings):
-        settings = load_settings()
-        session.info["settings"] = settings
-    return settings
-
-
 def lease_of(session: Session) -> timedelta:
     """How long a claim holds: an engine killed mid-send delays its messages by this much."""
-    return timedelta(seconds=settings_of(session).delivery_lease_seconds)
+    return timedelta(seconds=context_of(session).settings.delivery_lease_seconds)
 
 
-_claim = Claim(
-    table=Notification,
-    due_column=Notification.due_at,
+_CLAIM = Claim(
+    Notification,
     ready=Notification.state.in_([NotificationState.PENDING, NotificationState.SENDING]),
+    due=Notification.due_at,
+    values={"state": NotificationState.SENDING, "attempts": Notification.attempts + 1},
     limit=BATCH,
-    extra_values={"state": NotificationState.SENDING, "attempts": Notification.attempts + 1},
+    leased=True,
 )
 
 
 def claim(session: Session, *, worker: str, now: datetime) -> list[int]:
-    return _claim(session, worker=worker, now=now, lease=lease_of(session))
+    # The rows themselves are loaded by `outbox.prepare`, in one query with their people.
+    return _CLAIM.ids(session, now=now, lease=Lease(worker, lease_of(session)))
 
 
 def send(delivery: outbox.Delivery, settings: Settings) -> tuple[TransportError | None, float]:
@@ -75,7 +67,7 @@ def send(delivery: outbox.Delivery, settings: Settings) -> tuple[TransportError 
 
 
 def run_once(session: Session, now: datetime) -> int:
-    worker = worker_of(session)
+    worker = context_of(session).engine_worker
     ids = claim(session, worker=worker, now=now)
     if not ids:
         # Connections stay open while messages keep coming (one SMTP session for a burst of
@@ -99,7 +91,7 @@ def close_connections() -> None:
 def _send_all(
     session: Session, deliveries: list[outbox.Delivery], *, worker: str, now: datetime
 ) -> int:
-    settings = settings_of(session)
+    settings = context_of(session).settings
     started = time.monotonic()
     for index, delivery in enumerate(deliveries):
         # Past half the lease another engine may soon take these rows; leave them to it.

@@ -4,36 +4,34 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from takepoint.incidents import loop
 from takepoint.incidents.models import Handoff, HandoffState
-from takepoint.lib.db import rowcount
+from takepoint.lib.claims import Claim
 
 REMIND_EVERY = timedelta(minutes=5)
 MAX_REMINDERS = 6
+BATCH = 200
+
+# Claiming clears the deadline and counts the reminder; the reminder sets the next deadline.
+_DUE = Claim(
+    Handoff,
+    ready=Handoff.state == HandoffState.PENDING,
+    due=Handoff.next_reminder_at,
+    values={"next_reminder_at": None, "reminders_sent": Handoff.reminders_sent + 1},
+    limit=BATCH,
+    options=(
+        joinedload(Handoff.incident),
+        joinedload(Handoff.from_user),
+        joinedload(Handoff.to_user),
+    ),
+)
 
 
 def run_once(session: Session, now: datetime) -> int:
-    due = session.execute(
-        select(Handoff.id, Handoff.next_reminder_at).where(
-            Handoff.state == HandoffState.PENDING, Handoff.next_reminder_at <= now
-        )
-    ).all()
-    done = 0
-    for handoff_id, seen in due:
-        claimed = session.execute(
-            update(Handoff)
-            .where(Handoff.id == handoff_id, Handoff.next_reminder_at == seen)
-            .values(next_reminder_at=None, reminders_sent=Handoff.reminders_sent + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if rowcount(claimed) != 1:
-            continue
-        handoff = session.get(Handoff, handoff_id)
-        assert handoff is not None
-        session.refresh(handoff)
+    handoffs = _DUE.rows(session, now=now)
+    for handoff in handoffs:
         incident = handoff.incident
         loop.tell(
             session,
@@ -47,5 +45,4 @@ def run_once(session: Session, now: datetime) -> int:
         )
         if handoff.reminders_sent < MAX_REMINDERS:
             handoff.next_reminder_at = now + REMIND_EVERY
-        done += 1
-    return done
+    return len(handoffs)

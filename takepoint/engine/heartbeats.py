@@ -6,7 +6,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from takepoint.signals.heartbeats import prune_pings, raise_late
+from takepoint.signals.heartbeats import LATE_BATCH, prune_pings, raise_late
+
+BATCH = LATE_BATCH
 
 
 def run_once(session: Session, now: datetime) -> int:

@@ -8,95 +8,41 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import text
-from sqlalchemy.orm import Session
 
-from takepoint.engine import (
-    action_items,
-    deliver,
-    escalate,
-    handoffs,
-    heartbeats,
-    shift_notices,
-    tasks,
-    triage,
-)
-from takepoint.engine.models import EngineHeartbeat
-from takepoint.lib.clock import Clock
+from takepoint.engine import deliver, tasks
+from takepoint.engine.models import EngineHeartbeat, TaskKind
+from takepoint.lib import wake as wakes
+from takepoint.lib.context import Context, bind
 from takepoint.lib.db import Database
-from takepoint.lib.deps import DELIVERY, PAGING, lanes_to_wake
+from takepoint.lib.deps import lanes_to_wake
 from takepoint.lib.metrics import Metrics
+from takepoint.lib.pg_wake import PgWakeListener
+from takepoint.lib.registry import Job, Lane
+from takepoint.lib.wake import WakeListener, wake_dir
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Job:
-    name: str
-    run_once: Callable[[Session, datetime], int]
-    # When the job's next deadline falls, so the loop can wake for it instead of at a tick.
-    next_due: Callable[[Session], datetime | None] | None = None
-    # Jobs that act on new work (alerts to place, pages to send, deadlines) run every time the
-    # lane wakes; the others keep time (late heartbeats, reminders) and run once per tick, so a
-    # burst of wake-ups does not repeat them.
-    on_wake: bool = False
-    # How much one run takes on at most: a run that took this much may have left more (a
-    # storm's alerts), so the lane goes again at once instead of waiting to be woken.
-    batch: int | None = None
+class LaneJobs:
+    """Jobs that run one after another in one thread."""
 
-
-@dataclass(frozen=True)
-class Lane:
-    """Jobs that run one after another in one thread. Delivery has a lane of its own so that a
-    slow mail server never delays an escalation."""
-
-    name: str
+    name: Lane
     jobs: list[Job]
 
 
-def default_lanes() -> list[Lane]:
-    # The order matters: work that creates deliveries runs before the job that sends them.
+def lanes_of(jobs: Sequence[Job]) -> list[LaneJobs]:
+    # In the lanes' order, the paging lane first: its heartbeat is the engine's. Within a lane,
+    # jobs keep the registry's order, so work that creates deliveries runs before sending.
     return [
-        Lane(
-            PAGING,
-            [
-                Job("heartbeats", heartbeats.run_once),
-                Job("triage", triage.run_once, on_wake=True, batch=triage.BATCH),
-                Job(
-                    "escalate",
-                    escalate.run_once,
-                    escalate.next_due,
-                    on_wake=True,
-                    batch=escalate.BATCH,
-                ),
-                Job("close_finished", triage.close_finished),
-                Job("handoffs", handoffs.run_once),
-                Job("tasks", tasks.run_once),
-                Job("shift_notices", shift_notices.run_once),
-                Job("action_items", action_items.run_once),
-            ],
-        ),
-        Lane(
-            DELIVERY,
-            [
-                Job(
-                    "deliver",
-                    deliver.run_once,
-                    deliver.next_due,
-                    on_wake=True,
-                    batch=deliver.BATCH,
-                )
-            ],
-        ),
+        LaneJobs(lane, [job for job in jobs if job.lane is lane])
+        for lane in Lane
+        if any(job.lane is lane for job in jobs)
     ]
-
-
-def default_jobs() -> list[Job]:
-    return [job for lane in default_lanes() for job in lane.jobs]
 
 
 def new_worker_id() -> str:
@@ -111,24 +57,24 @@ class Engine:
         self,
         *,
         db: Database,
-        clock: Clock,
+        context: Context,
         tick_seconds: float,
         job_timeout_seconds: float,
         metrics: Metrics | None = None,
-        jobs: list[Job] | None = None,
+        jobs: Sequence[Job] | None = None,
         worker_id: str | None = None,
-        session_info: dict[str, object] | None = None,
     ) -> None:
         self.db = db
-        self.clock = clock
+        self.clock = context.clock
         self.tick_seconds = tick_seconds
         self.job_timeout_seconds = job_timeout_seconds
         self.metrics = metrics
-        self.lanes = [Lane("main", jobs)] if jobs is not None else default_lanes()
+        # The registry's jobs, or (tests) a few of them.
+        self.lanes = lanes_of(context.registry.jobs if jobs is None else jobs)
         self.worker_id = worker_id or new_worker_id()
-        # What jobs need beyond the database: settings, the signing key, the public address.
-        self.session_info = session_info or {}
-        self.started_at = clock.now()
+        # What jobs need beyond the database: settings, the signing key, the registry.
+        self.context = context.for_worker(self.worker_id)
+        self.started_at = self.clock.now()
         self.cycles = 0
         self._wakes = {lane.name: threading.Event() for lane in self.lanes}
 
@@ -139,8 +85,7 @@ class Engine:
     def trigger(self, lanes: Collection[str] | None = None) -> None:
         """Run the next cycle of these lanes (or every lane) now instead of at the next tick."""
         for name, wake in self._wakes.items():
-            # An engine given its own jobs has one lane, and it runs for any work.
-            if lanes is None or name in lanes or len(self._wakes) == 1:
+            if lanes is None or name in lanes:
                 wake.set()
 
     def run_cycle(self) -> dict[str, int]:
@@ -152,7 +97,7 @@ class Engine:
         self._record_heartbeat(self.worker_id, time.perf_counter() - started, self.cycles)
         return done
 
-    def _run_lane_once(self, lane: Lane, *, every_job: bool = True) -> dict[str, int]:
+    def _run_lane_once(self, lane: LaneJobs, *, every_job: bool = True) -> dict[str, int]:
         started = time.perf_counter()
         wake: set[str] = set()
         done = {job.name: self._run_job(job, wake) for job in lane.jobs if every_job or job.on_wake}
@@ -162,7 +107,7 @@ class Engine:
             self.metrics.engine_cycle.labels(lane.name).observe(time.perf_counter() - started)
         return done
 
-    def _wait_for(self, lane: Lane, until_tick: float) -> float:
+    def _wait_for(self, lane: LaneJobs, until_tick: float) -> float:
         """Seconds until the lane should run again: the tick, or sooner for a due deadline."""
         wait = until_tick
         due_times = []
@@ -185,8 +130,7 @@ class Engine:
         count = 0
         try:
             with self.db.session() as session:
-                session.info.update(self.session_info)
-                session.info["engine_worker"] = self.worker_id
+                bind(session, self.context)
                 if self.db.dialect == "postgresql":
                     timeout_ms = int(self.job_timeout_seconds * 1000)
                     session.execute(text(f"SET LOCAL statement_timeout = {timeout_ms}"))
@@ -224,11 +168,28 @@ class Engine:
     def prepare(self) -> None:
         now = self.clock.now()
         with self.db.session() as session:
-            tasks.schedule(session, kind="engine.housekeeping", due_at=now, now=now, unique=True)
+            bind(session, self.context)
+            tasks.schedule(session, kind=TaskKind.HOUSEKEEPING, due_at=now, now=now, unique=True)
+
+    def _listen(self) -> list[WakeListener | PgWakeListener]:
+        # Web processes wake this engine when they leave it work: those on this host with a
+        # datagram, and on PostgreSQL those on any host with a NOTIFY. Both are hints; the
+        # tick finds whatever a lost one would have announced.
+        listeners: list[WakeListener | PgWakeListener] = []
+        folder = wake_dir(self.context.settings.data_dir)
+        if (local := wakes.listen(folder, self.trigger)) is not None:
+            listeners.append(local)
+        if self.db.dialect == "postgresql":
+            remote = PgWakeListener(self.db.url, self.trigger)
+            remote.start()
+            listeners.append(remote)
+        return listeners
 
     def run(self, stop: threading.Event) -> None:
-        log.info("engine %s started, tick %.2fs", self.worker_id, self.tick_seconds)
         self.prepare()
+        listeners = self._listen()
+        # Logged once it can be woken: tests wait for this line.
+        log.info("engine %s started, tick %.2fs", self.worker_id, self.tick_seconds)
         others = [
             threading.Thread(target=self._run_lane, args=(lane, stop), name=f"engine-{lane.name}")
             for lane in self.lanes[1:]
@@ -238,9 +199,11 @@ class Engine:
         self._run_lane(self.lanes[0], stop)
         for thread in others:
             thread.join()
+        for listener in listeners:
+            listener.stop()
         log.info("engine %s stopped after %d cycles", self.worker_id, self.cycles)
 
-    def _run_lane(self, lane: Lane, stop: threading.Event) -> None:
+    def _run_lane(self, lane: LaneJobs, stop: threading.Event) -> None:
         # The first lane's heartbeat is the engine's; other lanes report under their own name,
         # so a stuck delivery lane shows in /metrics and /healthz's worker list.
         worker = self.worker_id if lane is self.lanes[0] else f"{self.worker_id}/{lane.name}"

@@ -24,6 +24,14 @@ class EngineHeartbeat(Base):
     cycles: Mapped[int] = mapped_column(default=0)
 
 
+class TaskKind(enum.StrEnum):
+    """The engine's own task kinds; other domains contribute theirs through the registry."""
+
+    # Does nothing but prove an engine is taking work: `takepoint doctor` queues one and waits.
+    PROBE = "engine.probe"
+    HOUSEKEEPING = "engine.housekeeping"
+
+
 class TaskState(enum.StrEnum):
     PENDING = "pending"
     DONE = "done"

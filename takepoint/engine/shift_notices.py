@@ -16,11 +16,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from takepoint.accounts.models import User
+from takepoint.lib.claims import Claim
+from takepoint.lib.db import is_postgresql
 from takepoint.notify.models import Urgency
 from takepoint.notify.service import notify_user
 from takepoint.oncall.compute import runs
@@ -33,6 +34,8 @@ LEAD = timedelta(minutes=15)
 LOOKBACK = timedelta(hours=1)
 # Computed on each side of the notice window, so runs crossing it are seen whole.
 MARGIN = timedelta(days=1)
+# Notices sent per run; any more go at the next tick.
+BATCH = 500
 
 
 def due_notices(session: Session, now: datetime) -> list[dict[str, Any]]:
@@ -58,34 +61,37 @@ def due_notices(session: Session, now: datetime) -> list[dict[str, Any]]:
     return rows
 
 
-def _insert(session: Session) -> Insert:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(ShiftNotice).on_conflict_do_nothing(
-            index_elements=["schedule_id", "user_id", "occurs_at", "kind"]
-        )
-    return sqlite.insert(ShiftNotice).on_conflict_do_nothing(
-        index_elements=["schedule_id", "user_id", "occurs_at", "kind"]
-    )
+# Built once each; which one runs depends on the database.
+_KEY = ["schedule_id", "user_id", "occurs_at", "kind"]
+_RECORD_POSTGRESQL = (
+    postgresql.insert(ShiftNotice)
+    .on_conflict_do_nothing(index_elements=_KEY)
+    .returning(ShiftNotice.id)
+)
+_RECORD_SQLITE = (
+    sqlite.insert(ShiftNotice).on_conflict_do_nothing(index_elements=_KEY).returning(ShiftNotice.id)
+)
+# Taking a notice marks it sent: it is handed to the outbox in the same unit of work.
+_PENDING = Claim(
+    ShiftNotice,
+    ready=ShiftNotice.state == NoticeState.PENDING,
+    values={"state": NoticeState.SENT},
+    limit=BATCH,
+)
 
 
 def run_once(session: Session, now: datetime) -> int:
     rows = due_notices(session, now)
     inserted = 0
     if rows:
-        inserted = len(session.execute(_insert(session).returning(ShiftNotice.id), rows).all())
+        record = _RECORD_POSTGRESQL if is_postgresql(session) else _RECORD_SQLITE
+        inserted = len(session.execute(record, rows).all())
     _send_pending(session, now)
     return inserted
 
 
 def _send_pending(session: Session, now: datetime) -> None:
-    claimed = session.scalars(
-        update(ShiftNotice)
-        .where(ShiftNotice.state == NoticeState.PENDING)
-        .values(state=NoticeState.SENT)
-        .returning(ShiftNotice.id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    for notice in session.scalars(select(ShiftNotice).where(ShiftNotice.id.in_(claimed))):
+    for notice in _PENDING.rows(session, now=now):
         user = session.get(User, notice.user_id)
         schedule = session.get(Schedule, notice.schedule_id)
         if user is None or schedule is None or not user.is_active:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, exists, insert, select, update
+from sqlalchemy import exists, insert, select
 from sqlalchemy.orm import Session, joinedload
 
-from takepoint.engine import escalate
-from takepoint.incidents import policies
+from takepoint.incidents import escalation, policies
 from takepoint.incidents import service as incidents
 from takepoint.incidents.models import (
     Grouping,
@@ -19,6 +18,7 @@ from takepoint.incidents.models import (
     IncidentState,
     ServicePaging,
 )
+from takepoint.lib.claims import Claim
 from takepoint.notify.models import Urgency
 from takepoint.signals.models import Alert, AlertState, Severity
 from takepoint.timeline.chain import append
@@ -35,44 +35,23 @@ def urgency_of(severity: Severity) -> Urgency:
 
 
 # Built once: the paging lane triages at every wake-up.
-_NEW = select(Alert.id).where(Alert.needs_triage.is_(True)).order_by(Alert.id).limit(BATCH)
-_NEW_LOCKED = _NEW.with_for_update(skip_locked=True)
-# The conditional UPDATE makes a second engine that read the same ids skip them.
-_TAKE = (
-    update(Alert)
-    .where(Alert.id.in_(bindparam("ids", expanding=True)), Alert.needs_triage.is_(True))
-    .values(needs_triage=False)
-    .returning(Alert.id)
-    .execution_options(synchronize_session=False)
-)
-# SQLite's writers are serial: the batch is read and taken in one statement.
-_TAKE_NEW = (
-    update(Alert)
-    .where(Alert.id.in_(_NEW.scalar_subquery()))
-    .values(needs_triage=False)
-    .returning(Alert.id)
-    .execution_options(synchronize_session=False)
-)
-_TAKEN = (
-    select(Alert)
-    .options(joinedload(Alert.integration), joinedload(Alert.service))
-    .where(Alert.id.in_(bindparam("ids", expanding=True)), Alert.state != AlertState.RESOLVED)
-    .order_by(Alert.id)
+_NEW = Claim(
+    Alert,
+    ready=Alert.needs_triage.is_(True),
+    values={"needs_triage": False},
+    limit=BATCH,
+    options=(joinedload(Alert.integration), joinedload(Alert.service)),
 )
 
 
 def run_once(session: Session, now: datetime) -> int:
     """Place every new alert in an incident, opening one where the grouping rule says so."""
     # The claim and the incidents it creates commit together: a crash undoes both.
-    if session.get_bind().dialect.name == "postgresql":
-        picked = list(session.scalars(_NEW_LOCKED))
-        claimed = session.scalars(_TAKE, {"ids": picked}).all() if picked else []
-    else:
-        claimed = session.scalars(_TAKE_NEW).all()
+    claimed = _NEW.rows(session, now=now)
     if not claimed:
         return 0
-    alerts = session.scalars(_TAKEN, {"ids": claimed}).all()
-    _place_all(session, list(alerts), now)
+    # An alert that resolved before triage saw it opens nothing.
+    _place_all(session, [a for a in claimed if a.state is not AlertState.RESOLVED], now)
     return len(claimed)
 
 
@@ -112,7 +91,7 @@ def _place_all(session: Session, alerts: list[Alert], now: datetime) -> None:
         # yet, so there is nothing to claim, and the page is one commit sooner.
         due = p.incident.next_escalation_at
         if p.opened and due is not None and due <= now:
-            escalate.escalate(session, p.incident, now)
+            escalation.escalate(session, incident=p.incident, now=now)
 
 
 def _incident_for(

@@ -167,12 +167,8 @@ def request_handoff(
 def accept_handoff(
     handoff_id: int, principal: Responder, session: DbSession, now: Now
 ) -> HandoffOut:
-    handoff = incidents.decide_handoff(
-        session,
-        handoff=incidents.get_handoff(session, handoff_id),
-        user=principal.user,
-        accept=True,
-        now=now,
+    handoff = incidents.decide_handoff_by_id(
+        session, handoff_id=handoff_id, user=principal.user, accept=True, now=now
     )
     return HandoffOut.model_validate(handoff)
 
@@ -181,12 +177,8 @@ def accept_handoff(
 def decline_handoff(
     handoff_id: int, principal: Responder, session: DbSession, now: Now
 ) -> HandoffOut:
-    handoff = incidents.decide_handoff(
-        session,
-        handoff=incidents.get_handoff(session, handoff_id),
-        user=principal.user,
-        accept=False,
-        now=now,
+    handoff = incidents.decide_handoff_by_id(
+        session, handoff_id=handoff_id, user=principal.user, accept=False, now=now
     )
     return HandoffOut.model_validate(handoff)
 
@@ -263,21 +255,6 @@ def policy_out(policy: EscalationPolicy) -> PolicyOut:
     )
 
 
-def _level_specs(levels: list[LevelIn]) -> list[policies.LevelSpec]:
-    return [
-        policies.LevelSpec(
-            delay_minutes=level.delay_minutes,
-            targets=[
-                policies.TargetSpec(
-                    kind=t.kind, schedule_id=t.schedule_id, user_id=t.user_id, team_id=t.team_id
-                )
-                for t in level.targets
-            ],
-        )
-        for level in levels
-    ]
-
-
 @router.get("/escalation-policies", response_model=list[PolicyOut])
 def list_policies(principal: Viewer, session: DbSession) -> list[PolicyOut]:
     return [policy_out(p) for p in policies.list_policies(session)]
@@ -291,7 +268,7 @@ def create_policy(body: PolicyIn, principal: Admin, session: DbSession, now: Now
         description=body.description,
         repeat=body.repeat,
         no_progress_minutes=body.no_progress_minutes,
-        levels=_level_specs(body.levels),
+        levels=policies.level_specs(body.levels),
         now=now,
     )
     return policy_out(policy)
@@ -309,7 +286,7 @@ def update_policy(
     policy = policies.update_policy(
         session,
         policy=policies.get_policy(session, policy_id),
-        levels=_level_specs(body.levels),
+        levels=policies.level_specs(body.levels),
         repeat=body.repeat,
         no_progress_minutes=body.no_progress_minutes,
         description=body.description,

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from takepoint.accounts.auth import Responder, Viewer
-from takepoint.catalog import runbooks
 from takepoint.catalog.models import StepKind
 from takepoint.incidents import checklists
 from takepoint.incidents import service as incidents
 from takepoint.incidents.record_models import Checklist, Confirmation, StepState
+from takepoint.incidents.web_checklists import StepAt
 from takepoint.lib import csrf
 from takepoint.lib.deps import DbSession, Now
 
@@ -85,11 +85,7 @@ def start_checklist(
     incident_id: int, body: ChecklistIn, principal: Responder, session: DbSession, now: Now
 ) -> ChecklistOut:
     checklist = checklists.start_checklist(
-        session,
-        incident=incidents.get_incident(session, incident_id),
-        runbook=runbooks.get_runbook_by_id(session, body.runbook_id),
-        user=principal.user,
-        now=now,
+        session, incident_id=incident_id, runbook_id=body.runbook_id, user=principal.user, now=now
     )
     return _out(checklist)
 
@@ -100,21 +96,12 @@ def start_checklist(
     status_code=201,
 )
 def record_answer(
-    incident_id: int,
-    checklist_id: int,
-    number: int,
-    body: AnswerIn,
-    principal: Responder,
-    session: DbSession,
-    now: Now,
+    at: StepAt, body: AnswerIn, principal: Responder, session: DbSession, now: Now
 ) -> StepOut:
     """Record the affected department's answer to a disruptive step (who, when, what)."""
-    incident = incidents.get_incident(session, incident_id)
-    step = checklists.get_step(session, incident=incident, checklist_id=checklist_id, number=number)
-    checklists.record_answer(
+    step = checklists.record_answer(
         session,
-        incident=incident,
-        step=step,
+        at=at,
         user=principal.user,
         who=body.who,
         said_at=body.said_at,
@@ -129,19 +116,9 @@ def record_answer(
     "/incidents/{incident_id}/checklists/{checklist_id}/steps/{number}/tick",
     response_model=StepOut,
 )
-def tick_step(
-    incident_id: int,
-    checklist_id: int,
-    number: int,
-    principal: Responder,
-    session: DbSession,
-    now: Now,
-) -> StepOut:
+def tick_step(at: StepAt, principal: Responder, session: DbSession, now: Now) -> StepOut:
     """Mark a step done; 409 for a disruptive step without its department's confirmation."""
-    incident = incidents.get_incident(session, incident_id)
-    step = checklists.get_step(session, incident=incident, checklist_id=checklist_id, number=number)
-    checklists.tick(session, incident=incident, step=step, user=principal.user, now=now)
-    return StepOut.model_validate(step)
+    return StepOut.model_validate(checklists.tick(session, at=at, user=principal.user, now=now))
 
 
 @router.post(
@@ -149,18 +126,8 @@ def tick_step(
     response_model=StepOut,
 )
 def override_step(
-    incident_id: int,
-    checklist_id: int,
-    number: int,
-    body: OverrideIn,
-    principal: Responder,
-    session: DbSession,
-    now: Now,
+    at: StepAt, body: OverrideIn, principal: Responder, session: DbSession, now: Now
 ) -> StepOut:
     """Do a disruptive step without (or against) its department's word: point person or admin."""
-    incident = incidents.get_incident(session, incident_id)
-    step = checklists.get_step(session, incident=incident, checklist_id=checklist_id, number=number)
-    checklists.override(
-        session, incident=incident, step=step, user=principal.user, reason=body.reason, now=now
-    )
+    step = checklists.override(session, at=at, user=principal.user, reason=body.reason, now=now)
     return StepOut.model_validate(step)

@@ -7,13 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel, ConfigDict, computed_field
-from starlette.responses import Response
 
 from takepoint.accounts.auth import Responder, Viewer
 from takepoint.incidents import evidence as evidence_files
 from takepoint.incidents import service as incidents
 from takepoint.incidents.record_models import Evidence, EvidenceType
-from takepoint.incidents.web_evidence import UPLOAD_DEPENDENCIES, file_response
+from takepoint.incidents.web_evidence import UPLOAD_DEPENDENCIES, evidence_file
 from takepoint.lib.deps import AppSettings, DbSession, Now
 
 router = APIRouter(prefix="/api/v1", tags=["evidence"], dependencies=UPLOAD_DEPENDENCIES)
@@ -88,18 +87,10 @@ def read_evidence(
     )
 
 
-@router.get("/incidents/{incident_id}/evidence/{evidence_id}/content")
-def evidence_content(
-    incident_id: int,
-    evidence_id: int,
-    principal: Viewer,
-    session: DbSession,
-    settings: AppSettings,
-) -> Response:
-    """The file itself: images inline, anything else as an attachment."""
-    incident = incidents.get_incident(session, incident_id)
-    evidence = evidence_files.get_evidence(session, incident=incident, evidence_id=evidence_id)
-    path = evidence_files.checked_path(
-        session, incident=incident, evidence=evidence, root=evidence_files.evidence_root(settings)
-    )
-    return file_response(str(path), evidence)
+# The same file the evidence page links to, at the API's address.
+router.add_api_route(
+    "/incidents/{incident_id}/evidence/{evidence_id}/content",
+    evidence_file,
+    methods=["GET"],
+    name="evidence_content",
+)

@@ -12,6 +12,7 @@ refused confirmation, with a reason, which is recorded as such.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,6 +29,7 @@ from takepoint.incidents.record_models import (
     Confirmation,
     StepState,
 )
+from takepoint.incidents.service import get_incident
 from takepoint.lib.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from takepoint.timeline.chain import append
 from takepoint.timeline.models import EntryKind
@@ -75,9 +77,11 @@ def list_checklists(session: Session, *, incident: Incident) -> list[Checklist]:
 
 
 def start_checklist(
-    session: Session, *, incident: Incident, runbook: Runbook, user: User, now: datetime
+    session: Session, *, incident_id: int, runbook_id: int, user: User, now: datetime
 ) -> Checklist:
-    """Follow `runbook` in this incident, as its current version stands."""
+    """Follow the runbook in this incident, as its current version stands."""
+    incident = get_incident(session, incident_id)
+    runbook = runbooks.get_runbook_by_id(session, runbook_id)
     _may_act(user)
     _require_open(incident)
     taken = session.scalar(
@@ -124,9 +128,18 @@ def start_checklist(
     return checklist
 
 
-def get_step(
-    session: Session, *, incident: Incident, checklist_id: int, number: int
-) -> ChecklistStep:
+@dataclass(frozen=True)
+class StepRef:
+    """A step as the API and the pages address it: incident, checklist, and the step's number."""
+
+    incident_id: int
+    checklist_id: int
+    number: int
+
+
+def _step(session: Session, at: StepRef) -> tuple[Incident, ChecklistStep]:
+    incident = get_incident(session, at.incident_id)
+    checklist_id, number = at.checklist_id, at.number
     step = session.scalar(
         select(ChecklistStep)
         .join(Checklist, Checklist.id == ChecklistStep.checklist_id)
@@ -139,7 +152,7 @@ def get_step(
     )
     if step is None:
         raise NotFound(f"incident #{incident.id} has no checklist {checklist_id} step {number}")
-    return step
+    return incident, step
 
 
 def _describe(step: ChecklistStep) -> str:
@@ -163,8 +176,7 @@ def _text(value: str, field: str, limit: int, *, required: bool) -> str:
 def record_answer(
     session: Session,
     *,
-    incident: Incident,
-    step: ChecklistStep,
+    at: StepRef,
     user: User,
     who: str,
     said_at: datetime,
@@ -173,6 +185,7 @@ def record_answer(
     now: datetime,
 ) -> ChecklistStep:
     """Record the affected department's answer to a disruptive step: yes, or no."""
+    incident, step = _step(session, at)
     _may_act(user)
     _require_open(incident)
     if step.kind is not StepKind.DISRUPTIVE:
@@ -222,10 +235,9 @@ def record_answer(
     return step
 
 
-def tick(
-    session: Session, *, incident: Incident, step: ChecklistStep, user: User, now: datetime
-) -> ChecklistStep:
+def tick(session: Session, *, at: StepRef, user: User, now: datetime) -> ChecklistStep:
     """Mark a step done. A disruptive step needs its department's recorded confirmation."""
+    incident, step = _step(session, at)
     _may_act(user)
     _require_open(incident)
     if step.state is StepState.DONE:
@@ -268,13 +280,13 @@ def tick(
 def override(
     session: Session,
     *,
-    incident: Incident,
-    step: ChecklistStep,
+    at: StepRef,
     user: User,
     reason: str,
     now: datetime,
 ) -> ChecklistStep:
     """Do a disruptive step without the department's confirmation: point person or admin."""
+    incident, step = _step(session, at)
     _may_act(user)
     _require_open(incident)
     if incident.point_user_id != user.id and user.role is not Role.ADMIN:

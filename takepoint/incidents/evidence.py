@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, selectinload
 from takepoint.accounts.models import Role, User
 from takepoint.incidents.models import Incident
 from takepoint.incidents.record_models import Evidence, EvidenceType
+from takepoint.incidents.service import get_incident
 from takepoint.lib.errors import (
     Conflict,
     InvalidInput,
@@ -36,7 +37,7 @@ from takepoint.lib.errors import (
     PermissionDenied,
     TakepointError,
 )
-from takepoint.settings import Settings
+from takepoint.lib.settings import Settings
 from takepoint.timeline.chain import append
 from takepoint.timeline.models import EntryKind, TimelineEntry
 
@@ -272,12 +273,17 @@ def get_evidence(session: Session, *, incident: Incident, evidence_id: int) -> E
     return evidence
 
 
-def checked_path(session: Session, *, incident: Incident, evidence: Evidence, root: Path) -> Path:
-    """The stored file, after checking it is still the file the timeline recorded.
+def checked_file(
+    session: Session, *, incident_id: int, evidence_id: int, root: Path
+) -> tuple[Evidence, Path]:
+    """The evidence and its stored file, after checking it is still the file the timeline
+    recorded.
 
     The row could be changed behind Takepoint's back; the timeline entry cannot (unnoticed),
     so the hash is taken from the entry, and the file is hashed again before it is served.
     """
+    incident = get_incident(session, incident_id)
+    evidence = get_evidence(session, incident=incident, evidence_id=evidence_id)
     entry = session.scalar(
         select(TimelineEntry).where(
             TimelineEntry.chain == incident.chain, TimelineEntry.seq == evidence.entry_seq
@@ -301,4 +307,4 @@ def checked_path(session: Session, *, incident: Incident, evidence: Evidence, ro
             f"the file of evidence {evidence.id} was changed on disk after it was attached",
             field="evidence",
         )
-    return path
+    return evidence, path

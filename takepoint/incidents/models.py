@@ -47,6 +47,11 @@ class HandoffState(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+# How long an acknowledged high-urgency incident may go without an update before its point
+# person is nudged: the default of new policies and of snapshots written before it was kept.
+DEFAULT_NO_PROGRESS_MINUTES = 30
+
+
 class EscalationPolicy(Base):
     __tablename__ = "escalation_policies"
 
@@ -56,7 +61,7 @@ class EscalationPolicy(Base):
     # How many more times the whole list runs after the last level (0 = once through).
     repeat: Mapped[int] = mapped_column(default=0)
     # Acknowledged high-urgency incidents with no activity for this long are nudged.
-    no_progress_minutes: Mapped[int] = mapped_column(default=30)
+    no_progress_minutes: Mapped[int] = mapped_column(default=DEFAULT_NO_PROGRESS_MINUTES)
     created_at: Mapped[datetime]
 
     levels: Mapped[list[EscalationLevel]] = relationship(
@@ -180,6 +185,7 @@ class Incident(Base):
     )
     point_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # The policy as it stood when the incident opened; later edits do not change this incident.
+    # The JSON form of `incidents.escalation.PolicySnapshot`: read it with `from_json`.
     policy_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     level_index: Mapped[int] = mapped_column(default=0)
     repeats_done: Mapped[int] = mapped_column(default=0)

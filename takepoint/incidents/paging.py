@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from takepoint.accounts.models import User
 from takepoint.incidents.models import Incident
+from takepoint.lib.context import context_of
 from takepoint.notify import service as notify
 from takepoint.notify.links import ActionLinks, action_links
 from takepoint.notify.models import (
@@ -29,14 +30,14 @@ from takepoint.timeline.models import EntryKind
 PAGE_PREFIXES = ("page:", "nudge:", "handoff:")
 
 
-def _links(session: Session, incident: Incident, user: User, now: datetime) -> ActionLinks | None:
-    # Requests and engine jobs put the signing key and public address on the session;
-    # a bare CLI session has neither, and its messages then go without links.
-    secret, base = session.info.get("secret_key"), session.info.get("base_url")
-    if not secret or not base:
-        return None
+def _links(session: Session, incident: Incident, user: User, now: datetime) -> ActionLinks:
+    context = context_of(session)
     return action_links(
-        secret_key=secret, base_url=base, incident_id=incident.id, user_id=user.id, now=now
+        secret_key=context.secret_key,
+        base_url=context.base_url,
+        incident_id=incident.id,
+        user_id=user.id,
+        now=now,
     )
 
 
@@ -152,5 +153,3 @@ def record_delivery(session: Session, notification: Notification, attempt: Deliv
 
 # Registered when this module is imported, which every process that runs the engine does
 # (the triage and escalation jobs import it).
-if record_delivery not in notify.DELIVERY_LISTENERS:
-    notify.DELIVERY_LISTENERS.append(record_delivery)

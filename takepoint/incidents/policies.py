@@ -1,17 +1,26 @@
-"""Escalation policies: editing them, and the snapshot an incident follows."""
+"""Escalation policies: editing them, and freezing one into the snapshot an incident follows."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from takepoint.accounts.models import Team, User
 from takepoint.catalog.models import Service
+from takepoint.incidents.escalation import (
+    LEAD_LABELS,
+    SERVICE_LEADS,
+    LevelSnapshot,
+    PolicySnapshot,
+    TargetSnapshot,
+)
 from takepoint.incidents.models import (
+    DEFAULT_NO_PROGRESS_MINUTES,
     EscalationLevel,
     EscalationPolicy,
     EscalationTarget,
@@ -20,7 +29,6 @@ from takepoint.incidents.models import (
 )
 from takepoint.lib.db import transaction_cache
 from takepoint.lib.errors import Conflict, InvalidInput, NotFound
-from takepoint.oncall import service as oncall
 from takepoint.oncall.models import Schedule
 
 
@@ -36,6 +44,40 @@ class TargetSpec:
 class LevelSpec:
     delay_minutes: int
     targets: list[TargetSpec]
+
+
+class _TargetLike(Protocol):
+    @property
+    def kind(self) -> TargetKind: ...
+    @property
+    def schedule_id(self) -> int | None: ...
+    @property
+    def user_id(self) -> int | None: ...
+    @property
+    def team_id(self) -> int | None: ...
+
+
+class _LevelLike(Protocol):
+    @property
+    def delay_minutes(self) -> int: ...
+    @property
+    def targets(self) -> Sequence[_TargetLike]: ...
+
+
+def level_specs(levels: Iterable[_LevelLike]) -> list[LevelSpec]:
+    """Levels as the policy functions take them, from an API body or from a saved policy."""
+    return [
+        LevelSpec(
+            delay_minutes=level.delay_minutes,
+            targets=[
+                TargetSpec(
+                    kind=t.kind, schedule_id=t.schedule_id, user_id=t.user_id, team_id=t.team_id
+                )
+                for t in level.targets
+            ],
+        )
+        for level in levels
+    ]
 
 
 def _check_target(session: Session, target: TargetSpec, where: str) -> EscalationTarget:
@@ -91,7 +133,7 @@ def create_policy(
     levels: list[LevelSpec],
     now: datetime,
     repeat: int = 0,
-    no_progress_minutes: int = 30,
+    no_progress_minutes: int = DEFAULT_NO_PROGRESS_MINUTES,
     description: str = "",
 ) -> EscalationPolicy:
     if not name.strip():
@@ -197,74 +239,33 @@ def target_label(session: Session, target: EscalationTarget) -> str:
         return target.user.display_name
     if target.kind is TargetKind.TEAM_LEAD and target.team is not None:
         return f"lead of {target.team.name}"
-    return {
-        TargetKind.TECH_LEAD: "the service's technical lead",
-        TargetKind.BACKUP_LEAD: "the service's backup lead",
-        TargetKind.TEAM_LEAD: "the service team's lead",
-    }.get(target.kind, target.kind.value)
+    return LEAD_LABELS.get(target.kind, target.kind.value)
 
 
-def snapshot(session: Session, policy: EscalationPolicy | None) -> dict[str, Any]:
-    """The policy frozen as plain data, stored on the incident when it opens."""
+def freeze(session: Session, policy: EscalationPolicy | None) -> PolicySnapshot:
+    """The policy as an incident that opens now will follow it: later edits of the policy do
+    not change that incident. No policy means the service's leads (`SERVICE_LEADS`)."""
     if policy is None:
-        # No policy: page the service's leads, so nothing opens without an owner.
-        return {
-            "policy_id": None,
-            "name": "service leads (no policy set)",
-            "repeat": 0,
-            "no_progress_minutes": 30,
-            "levels": [
-                {
-                    "delay_minutes": 5,
-                    "targets": [{"kind": "tech_lead", "label": "the service's technical lead"}],
-                },
-                {
-                    "delay_minutes": 5,
-                    "targets": [{"kind": "backup_lead", "label": "the service's backup lead"}],
-                },
-                {
-                    "delay_minutes": 5,
-                    "targets": [{"kind": "team_lead", "label": "the service team's lead"}],
-                },
-            ],
-        }
-    return {
-        "policy_id": policy.id,
-        "name": policy.name,
-        "repeat": policy.repeat,
-        "no_progress_minutes": policy.no_progress_minutes,
-        "levels": [
-            {
-                "delay_minutes": level.delay_minutes,
-                "targets": [
-                    {
-                        "kind": t.kind.value,
-                        "schedule_id": t.schedule_id,
-                        "user_id": t.user_id,
-                        "team_id": t.team_id,
-                        "label": target_label(session, t),
-                    }
+        return SERVICE_LEADS
+    return PolicySnapshot(
+        policy_id=policy.id,
+        name=policy.name,
+        repeat=policy.repeat,
+        no_progress_minutes=policy.no_progress_minutes,
+        levels=tuple(
+            LevelSnapshot(
+                delay_minutes=level.delay_minutes,
+                targets=tuple(
+                    TargetSnapshot(
+                        kind=t.kind,
+                        label=target_label(session, t),
+                        schedule_id=t.schedule_id,
+                        user_id=t.user_id,
+                        team_id=t.team_id,
+                    )
                     for t in level.targets
-                ],
-            }
+                ),
+            )
             for level in policy.levels
-        ],
-    }
-
-
-def resolve_target(
-    session: Session, *, target: dict[str, Any], service: Service, at: datetime
-) -> User | None:
-    """Who a snapshot target means right now (None: nobody, e.g. an empty schedule)."""
-    kind = TargetKind(target["kind"])
-    if kind is TargetKind.SCHEDULE:
-        schedule = session.get(Schedule, target.get("schedule_id"))
-        return oncall.who_is_on_call(session, schedule, at).user if schedule else None
-    if kind is TargetKind.USER:
-        return session.get(User, target.get("user_id"))
-    if kind is TargetKind.TECH_LEAD:
-        return service.tech_lead
-    if kind is TargetKind.BACKUP_LEAD:
-        return service.backup_lead
-    team = session.get(Team, target["team_id"]) if target.get("team_id") else service.team
-    return team.lead if team is not None else None
+        ),
+    )

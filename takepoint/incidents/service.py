@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from takepoint.accounts.models import Role, User
 from takepoint.catalog.models import Department, Service
-from takepoint.incidents import business_hours, loop, paging, policies
+from takepoint.incidents import business_hours, escalation, loop, paging, policies
 from takepoint.incidents.models import (
     Handoff,
     HandoffState,
@@ -23,8 +23,9 @@ from takepoint.incidents.models import (
     IncidentState,
     Subscription,
 )
-from takepoint.lib.deps import PAGING, wake_engine
+from takepoint.lib.deps import wake_engine
 from takepoint.lib.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from takepoint.lib.registry import Lane
 from takepoint.notify.models import Urgency
 from takepoint.timeline.chain import append
 from takepoint.timeline.models import EntryKind
@@ -37,7 +38,7 @@ def _touch(incident: Incident, now: datetime) -> None:
     """Human activity: restarts the no-progress clock of an acknowledged incident."""
     incident.last_activity_at = now
     if incident.state is IncidentState.ACKNOWLEDGED and incident.urgency is Urgency.HIGH:
-        minutes = int(incident.policy_snapshot.get("no_progress_minutes", 30))
+        minutes = escalation.PolicySnapshot.from_json(incident.policy_snapshot).no_progress_minutes
         incident.next_nudge_at = now + timedelta(minutes=minutes)
         incident.nudge_stage = 0
 
@@ -88,7 +89,7 @@ def open_incident(
         reporter_id=reporter.id if reporter else None,
         caller_name=_text(caller_name, "caller_name", required=False, limit=200),
         caller_department=caller_department,
-        policy_snapshot=policies.snapshot(session, policy),
+        policy_snapshot=policies.freeze(session, policy).to_json(),
         next_escalation_at=starts,
         last_activity_at=now,
     )
@@ -123,7 +124,7 @@ def open_incident(
         )
     if reporter is not None:
         subscribe(session, user=reporter, incident=incident, now=now, record=False)
-    wake_engine(session, PAGING)
+    wake_engine(session, Lane.PAGING)
     return incident
 
 
@@ -389,6 +390,15 @@ def decide_handoff(
         text=f"{user.display_name} accepted point from {previous.display_name}",
     )
     return handoff
+
+
+def decide_handoff_by_id(
+    session: Session, *, handoff_id: int, user: User, accept: bool, now: datetime
+) -> Handoff:
+    """Accept or decline the handoff with this id: what the API and the incident page do."""
+    return decide_handoff(
+        session, handoff=get_handoff(session, handoff_id), user=user, accept=accept, now=now
+    )
 
 
 def take_point(session: Session, *, incident: Incident, user: User, now: datetime) -> Incident:

@@ -196,24 +196,16 @@ def handoff(
 
 @router.post("/handoffs/{handoff_id}/accept")
 def accept(handoff_id: int, principal: Responder, session: DbSession, now: Now) -> Response:
-    handoff = incidents.decide_handoff(
-        session,
-        handoff=incidents.get_handoff(session, handoff_id),
-        user=principal.user,
-        accept=True,
-        now=now,
+    handoff = incidents.decide_handoff_by_id(
+        session, handoff_id=handoff_id, user=principal.user, accept=True, now=now
     )
     return _to(handoff.incident_id, "You are now the point person.")
 
 
 @router.post("/handoffs/{handoff_id}/decline")
 def decline(handoff_id: int, principal: Responder, session: DbSession, now: Now) -> Response:
-    handoff = incidents.decide_handoff(
-        session,
-        handoff=incidents.get_handoff(session, handoff_id),
-        user=principal.user,
-        accept=False,
-        now=now,
+    handoff = incidents.decide_handoff_by_id(
+        session, handoff_id=handoff_id, user=principal.user, accept=False, now=now
     )
     return _to(handoff.incident_id, "Handoff declined.")
 

@@ -13,7 +13,6 @@ from starlette.responses import RedirectResponse, Response
 
 from takepoint.accounts.auth import Principal, Responder, Viewer
 from takepoint.accounts.models import Role, User
-from takepoint.catalog import runbooks
 from takepoint.catalog import service as catalog
 from takepoint.catalog.markdown import render_inline
 from takepoint.catalog.models import Department
@@ -26,6 +25,8 @@ from takepoint.lib.errors import InvalidInput
 from takepoint.lib.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
+# The step a path names, for these pages and the API alike.
+StepAt = Annotated[checklists.StepRef, Depends()]
 
 
 def _back(incident_id: int, message: str) -> RedirectResponse:
@@ -94,35 +95,20 @@ def start_checklist(
     runbook_id: Annotated[int, Form()],
 ) -> Response:
     checklist = checklists.start_checklist(
-        session,
-        incident=incidents.get_incident(session, incident_id),
-        runbook=runbooks.get_runbook_by_id(session, runbook_id),
-        user=principal.user,
-        now=now,
+        session, incident_id=incident_id, runbook_id=runbook_id, user=principal.user, now=now
     )
     return _back(incident_id, f"Checklist started: {checklist.title}.")
 
 
 @router.post("/incidents/{incident_id}/checklists/{checklist_id}/steps/{number}/tick")
-def tick_step(
-    incident_id: int,
-    checklist_id: int,
-    number: int,
-    principal: Responder,
-    session: DbSession,
-    now: Now,
-) -> Response:
-    incident = incidents.get_incident(session, incident_id)
-    step = checklists.get_step(session, incident=incident, checklist_id=checklist_id, number=number)
-    checklists.tick(session, incident=incident, step=step, user=principal.user, now=now)
-    return _back(incident_id, f"Step {number} done; it is in the timeline.")
+def tick_step(at: StepAt, principal: Responder, session: DbSession, now: Now) -> Response:
+    checklists.tick(session, at=at, user=principal.user, now=now)
+    return _back(at.incident_id, f"Step {at.number} done; it is in the timeline.")
 
 
 @router.post("/incidents/{incident_id}/checklists/{checklist_id}/steps/{number}/answer")
 def record_answer(
-    incident_id: int,
-    checklist_id: int,
-    number: int,
+    at: StepAt,
     principal: Responder,
     session: DbSession,
     now: Now,
@@ -131,12 +117,9 @@ def record_answer(
     answer: Annotated[str, Form(pattern="^(confirmed|refused)$")],
     words: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    incident = incidents.get_incident(session, incident_id)
-    step = checklists.get_step(session, incident=incident, checklist_id=checklist_id, number=number)
     checklists.record_answer(
         session,
-        incident=incident,
-        step=step,
+        at=at,
         user=principal.user,
         who=who,
         said_at=parse_local_time(said_at, principal.user),
@@ -145,23 +128,18 @@ def record_answer(
         now=now,
     )
     if answer == "confirmed":
-        return _back(incident_id, f"Confirmation recorded: step {number} can be ticked.")
-    return _back(incident_id, f"Refusal recorded: step {number} stays undone.")
+        return _back(at.incident_id, f"Confirmation recorded: step {at.number} can be ticked.")
+    return _back(at.incident_id, f"Refusal recorded: step {at.number} stays undone.")
 
 
 @router.post("/incidents/{incident_id}/checklists/{checklist_id}/steps/{number}/override")
 def override_step(
-    incident_id: int,
-    checklist_id: int,
-    number: int,
+    at: StepAt,
     principal: Responder,
     session: DbSession,
     now: Now,
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
-    incident = incidents.get_incident(session, incident_id)
-    step = checklists.get_step(session, incident=incident, checklist_id=checklist_id, number=number)
-    checklists.override(
-        session, incident=incident, step=step, user=principal.user, reason=reason, now=now
-    )
-    return _back(incident_id, f"Step {number} done by override; the reason is in the timeline.")
+    checklists.override(session, at=at, user=principal.user, reason=reason, now=now)
+    message = f"Step {at.number} done by override; the reason is in the timeline."
+    return _back(at.incident_id, message)

@@ -144,9 +144,11 @@ def evidence_file(
     session: DbSession,
     settings: AppSettings,
 ) -> Response:
-    incident = incidents.get_incident(session, incident_id)
-    evidence = evidence_files.get_evidence(session, incident=incident, evidence_id=evidence_id)
-    path = evidence_files.checked_path(
-        session, incident=incident, evidence=evidence, root=evidence_files.evidence_root(settings)
+    """The file itself: images inline, anything else as an attachment."""
+    evidence, path = evidence_files.checked_file(
+        session,
+        incident_id=incident_id,
+        evidence_id=evidence_id,
+        root=evidence_files.evidence_root(settings),
     )
     return file_response(str(path), evidence)

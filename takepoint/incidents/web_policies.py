@@ -13,7 +13,7 @@ from takepoint.accounts.auth import Admin, Viewer
 from takepoint.accounts.service import list_teams, list_users
 from takepoint.catalog import service as catalog
 from takepoint.incidents import policies
-from takepoint.incidents.models import EscalationPolicy, ServicePaging, TargetKind
+from takepoint.incidents.models import ServicePaging, TargetKind
 from takepoint.lib import csrf
 from takepoint.lib.deps import DbSession, Now
 from takepoint.lib.errors import InvalidInput
@@ -27,21 +27,6 @@ def _back(policy_id: int, message: str) -> RedirectResponse:
     return RedirectResponse(
         f"/escalation-policies/{policy_id}?flash={quote(message)}", status_code=303
     )
-
-
-def _specs(policy: EscalationPolicy) -> list[policies.LevelSpec]:
-    return [
-        policies.LevelSpec(
-            delay_minutes=level.delay_minutes,
-            targets=[
-                policies.TargetSpec(
-                    kind=t.kind, schedule_id=t.schedule_id, user_id=t.user_id, team_id=t.team_id
-                )
-                for t in level.targets
-            ],
-        )
-        for level in policy.levels
-    ]
 
 
 def _target(kind: TargetKind, ref: str) -> policies.TargetSpec:
@@ -129,7 +114,7 @@ def add_level(
     position: Annotated[str, Form()] = "",
 ) -> Response:
     policy = policies.get_policy(session, policy_id)
-    specs = _specs(policy)
+    specs = policies.level_specs(policy.levels)
     if position.isdigit() and int(position) < len(specs):
         # An existing level gets another target, paged together with the others.
         level = specs[int(position)]
@@ -143,7 +128,7 @@ def add_level(
 @router.post("/escalation-policies/{policy_id}/levels/{index}/remove")
 def remove_level(policy_id: int, index: int, principal: Admin, session: DbSession) -> Response:
     policy = policies.get_policy(session, policy_id)
-    specs = _specs(policy)
+    specs = policies.level_specs(policy.levels)
     if not 0 <= index < len(specs):
         raise InvalidInput(f"there is no level {index + 1}", field="index")
     del specs[index]

@@ -1,8 +1,9 @@
 """Configuration as code: apply a YAML file to the database, or export the database as one.
 
 A file is a mapping of sections (`users:`, `teams:`, `services:`...), each a list of entries.
-Every domain provides its sections as small typed objects (subclasses of `Section`), and
-SECTIONS below lists them in the order they are written. Adding a section is one line there.
+Every domain provides its sections as small typed objects (subclasses of `Section`) in its
+`DomainParts.apply_sections`; the registry lists them in the order they are written (a section
+may refer to names of sections above it).
 
 Applying runs in phases, and nothing is written unless every phase passes:
 
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import difflib
 import enum
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,6 +33,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from sqlalchemy.orm import Session
 
+from takepoint.lib.context import context_of
 from takepoint.lib.errors import InvalidInput
 from takepoint.lib.located_yaml import (
     LocatedDict,
@@ -43,33 +44,8 @@ from takepoint.lib.located_yaml import (
     pydantic_problems,
 )
 
-# The order sections are written in: a section may refer to names of sections above it.
-# Each line names a module and the Section instance it provides.
-SECTIONS: tuple[str, ...] = (
-    "takepoint.accounts.apply:USERS",
-    "takepoint.accounts.apply:TEAMS",
-    "takepoint.catalog.apply:DEPARTMENTS",
-    "takepoint.catalog.apply:SERVICES",
-    "takepoint.oncall.apply:SCHEDULES",
-    "takepoint.incidents.apply:ESCALATION_POLICIES",
-    "takepoint.signals.apply:INTEGRATIONS",
-    "takepoint.notify.apply:NOTIFICATIONS",
-)
-
 FORMAT_VERSION = 1
 ARROW = "→"
-
-
-def load_sections(names: Sequence[str] = SECTIONS) -> list[Section[Any]]:
-    # Imported lazily: domains import this module, so it cannot import them at the top.
-    found: list[Section[Any]] = []
-    for name in names:
-        module, _, attribute = name.partition(":")
-        section = getattr(importlib.import_module(module), attribute)
-        if not isinstance(section, Section):
-            raise TypeError(f"{name} is not a Section")
-        found.append(section)
-    return found
 
 
 # --- sections ----------------------------------------------------------------------------------
@@ -346,7 +322,7 @@ def apply_text(
 
     Raises ApplyRejected, listing every problem, before anything is written.
     """
-    sections = list(sections) if sections is not None else load_sections()
+    sections = _sections_for(session, sections)
     read = _read(text, sections)
     if read.problems and not read.lines:
         raise ApplyRejected(filename, read.problems)  # not even a mapping of sections
@@ -430,7 +406,7 @@ def dump_yaml(document: dict[str, Any]) -> str:
 
 def export_text(session: Session, *, sections: Sequence[Section[Any]] | None = None) -> str:
     """The whole configuration as a file that `apply` reads back with no changes."""
-    sections = list(sections) if sections is not None else load_sections()
+    sections = _sections_for(session, sections)
     document: dict[str, Any] = {"version": FORMAT_VERSION}
     for section in sections:
         document[section.key] = section.export(session)
@@ -438,8 +414,13 @@ def export_text(session: Session, *, sections: Sequence[Section[Any]] | None = N
     return header + dump_yaml(document)
 
 
-def document_model(sections: Sequence[Section[Any]] | None = None) -> type[BaseModel]:
-    sections = list(sections) if sections is not None else load_sections()
+def _sections_for(
+    session: Session, sections: Sequence[Section[Any]] | None
+) -> Sequence[Section[Any]]:
+    return context_of(session).registry.apply_sections if sections is None else sections
+
+
+def document_model(sections: Sequence[Section[Any]]) -> type[BaseModel]:
     fields: dict[str, Any] = {
         "version": (
             Literal[1],
@@ -459,7 +440,7 @@ def document_model(sections: Sequence[Section[Any]] | None = None) -> type[BaseM
     return model
 
 
-def json_schema(sections: Sequence[Section[Any]] | None = None) -> dict[str, Any]:
+def json_schema(sections: Sequence[Section[Any]]) -> dict[str, Any]:
     """The JSON Schema of catalog files, for editors that validate YAML as you type."""
     schema = document_model(sections).model_json_schema()
     return {

@@ -230,6 +230,12 @@ def _forget_transaction_cache(session: Session, transaction: SessionTransaction)
         session.info.pop(_TRANSACTION_CACHE, None)
 
 
+def is_postgresql(session: Session) -> bool:
+    """Whether this session writes to PostgreSQL, where concurrent writers meet at row locks
+    (which a claim can skip), rather than to SQLite, where they take turns at BEGIN IMMEDIATE."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def rowcount(result: Any) -> int:
     """Rows touched by an UPDATE or DELETE (typed loosely by SQLAlchemy, so checked here)."""
     count = getattr(result, "rowcount", 0)

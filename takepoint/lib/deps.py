@@ -9,9 +9,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from takepoint.lib.context import bind
 from takepoint.lib.csrf import SAFE_METHODS
 from takepoint.lib.db import Database
-from takepoint.settings import Settings
+from takepoint.lib.registry import Lane
+from takepoint.lib.settings import Settings
 
 
 def _db_session(request: Request) -> Iterator[Session]:
@@ -19,7 +21,7 @@ def _db_session(request: Request) -> Iterator[Session]:
     # so a 2xx always means the data is on disk.
     database: Database = request.app.state.db
     session = database.new_session(read_only=request.method in SAFE_METHODS)
-    session.info.update(request.app.state.session_info)
+    bind(session, request.app.state.context)
     try:
         yield session
         session.commit()
@@ -50,16 +52,15 @@ Now = Annotated[datetime, Depends(_now)]
 AppSettings = Annotated[Settings, Depends(_settings)]
 
 
-# The engine's lanes, as work asks for them: new alerts and incidents are the paging lane's,
-# messages due now are the delivery lane's.
-PAGING = "paging"
-DELIVERY = "delivery"
+_WAKE_LANES = "takepoint.wake_lanes"
 
 
-def wake_engine(session: Session, lane: str) -> None:
-    """Ask an engine lane to run as soon as this unit of work commits, not at its next tick."""
-    session.info.setdefault("wake_lanes", set()).add(lane)
+def wake_engine(session: Session, lane: Lane) -> None:
+    """Ask an engine lane to run as soon as this unit of work commits, not at its next tick.
+    New alerts and incidents are the paging lane's; messages due now are the delivery lane's."""
+    lanes: set[Lane] = session.info.setdefault(_WAKE_LANES, set())
+    lanes.add(lane)
 
 
-def lanes_to_wake(session: Session) -> frozenset[str]:
-    return frozenset(session.info.get("wake_lanes", ()))
+def lanes_to_wake(session: Session) -> frozenset[Lane]:
+    return frozenset(session.info.get(_WAKE_LANES, ()))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
 from takepoint.lib import csrf
+from takepoint.lib.registry import NavEntry
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -53,7 +55,7 @@ def _duration(seconds: float | None) -> str:
     return f"{hours // 24} days"
 
 
-def build_templates() -> Jinja2Templates:
+def build_templates(*, nav: Sequence[NavEntry] = ()) -> Jinja2Templates:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(_template_dirs()),
         autoescape=True,
@@ -63,6 +65,7 @@ def build_templates() -> Jinja2Templates:
     )
     env.filters["localtime"] = _localtime
     env.filters["duration"] = _duration
+    env.globals["nav_entries"] = tuple(nav)
     return Jinja2Templates(env=env)
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
+from takepoint.lib.context import context_of
 from takepoint.notify.contacts import list_contact_methods
 from takepoint.notify.models import (
     AttemptOutcome,
@@ -24,7 +25,7 @@ from takepoint.notify.models import (
     Notification,
     NotificationState,
 )
-from takepoint.notify.service import DELIVERY_LISTENERS, channel_name
+from takepoint.notify.service import channel_name
 from takepoint.notify.transports import OutgoingMessage, TransportError
 
 MAX_ATTEMPTS = 6
@@ -167,7 +168,10 @@ def record(
             row.last_error = attempt.error
             fall_back(session, failed=row, now=now)
     session.flush()
-    for listener in DELIVERY_LISTENERS:
+    # The registry's delivery listeners (an incident's timeline records every attempt) run
+    # inside the transaction that records the attempt; one that raises rolls the record back,
+    # and the message is retried when its lease runs out.
+    for listener in context_of(session).registry.delivery_listeners:
         listener(session, row, attempt)
     return attempt
 

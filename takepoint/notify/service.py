@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
@@ -18,25 +17,18 @@ from sqlalchemy.orm import Session, selectinload
 
 from takepoint.accounts.models import User
 from takepoint.lib.db import rowcount
-from takepoint.lib.deps import DELIVERY, wake_engine
+from takepoint.lib.deps import wake_engine
 from takepoint.lib.errors import Conflict, InvalidInput, NotFound
+from takepoint.lib.registry import Lane
 from takepoint.notify.contacts import Step, steps_for
 from takepoint.notify.links import ActionLinks
 from takepoint.notify.models import (
     ContactKind,
     ContactMethod,
-    DeliveryAttempt,
     Notification,
     NotificationState,
     Urgency,
 )
-
-DeliveryListener = Callable[[Session, Notification, DeliveryAttempt], None]
-
-# Called after every delivery attempt, inside the transaction that records it, with the
-# notification already updated (state sent, pending for a retry, or failed). A listener that
-# raises rolls the record back; the message is then retried when its lease runs out.
-DELIVERY_LISTENERS: list[DeliveryListener] = []
 
 MAX_KEY_LENGTH = 200
 MAX_SUBJECT_LENGTH = 300
@@ -144,7 +136,7 @@ def notify_user(
     session.add_all(rows)
     session.flush()
     if any(row.due_at <= now for row in rows):
-        wake_engine(session, DELIVERY)
+        wake_engine(session, Lane.DELIVERY)
     return rows
 
 
@@ -216,7 +208,7 @@ def send_test(
     )
     session.add(row)
     session.flush()
-    wake_engine(session, DELIVERY)
+    wake_engine(session, Lane.DELIVERY)
     return row
 
 

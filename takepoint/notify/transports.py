@@ -28,8 +28,8 @@ from urllib.parse import urlsplit, urlunsplit
 import apprise
 
 from takepoint.lib.errors import InvalidInput
+from takepoint.lib.settings import Settings
 from takepoint.notify.models import ContactKind, Urgency
-from takepoint.settings import Settings
 
 SMTP_TIMEOUT_SECONDS = 10.0
 KEY_HEADER = "X-Takepoint-Key"

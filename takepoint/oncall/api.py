@@ -25,6 +25,7 @@ from takepoint.oncall.schemas import (
     ScheduleUpdate,
     weekdays,
 )
+from takepoint.oncall.web_admin import LayerAt, ParticipantAt, RestrictionAt
 
 router = APIRouter(prefix="/api/v1", tags=["on-call"], dependencies=[Depends(csrf.protect)])
 
@@ -138,18 +139,11 @@ def create_layer(
 
 @router.patch("/schedules/{schedule_id}/layers/{layer_id}", response_model=LayerOut)
 def update_layer(
-    schedule_id: int,
-    layer_id: int,
-    body: LayerUpdate,
-    principal: Admin,
-    session: DbSession,
-    now: Now,
+    at: LayerAt, body: LayerUpdate, principal: Admin, session: DbSession, now: Now
 ) -> LayerOut:
-    schedule = service.get_schedule(session, schedule_id)
-    layer = service.update_layer(
+    layer = service.update_layer_at(
         session,
-        schedule=schedule,
-        layer=service.get_layer(session, schedule, layer_id),
+        at=at,
         name=body.name,
         end_date=body.end_date,
         clear_end_date="end_date" in body.model_fields_set and body.end_date is None,
@@ -166,29 +160,16 @@ def update_layer(
     "/schedules/{schedule_id}/layers/{layer_id}/continue", response_model=LayerOut, status_code=201
 )
 def continue_layer(
-    schedule_id: int,
-    layer_id: int,
-    body: LayerContinue,
-    principal: Admin,
-    session: DbSession,
-    now: Now,
+    at: LayerAt, body: LayerContinue, principal: Admin, session: DbSession, now: Now
 ) -> LayerOut:
     """End the layer on a date and start an editable copy that carries the rotation on."""
-    schedule = service.get_schedule(session, schedule_id)
-    layer = service.get_layer(session, schedule, layer_id)
-    successor = service.continue_layer(
-        session, schedule=schedule, layer=layer, from_date=body.from_date, now=now
-    )
+    successor = service.continue_layer_at(session, at=at, from_date=body.from_date, now=now)
     return _layer_out(successor)
 
 
 @router.delete("/schedules/{schedule_id}/layers/{layer_id}", status_code=204)
-def delete_layer(
-    schedule_id: int, layer_id: int, principal: Admin, session: DbSession, now: Now
-) -> Response:
-    schedule = service.get_schedule(session, schedule_id)
-    layer = service.get_layer(session, schedule, layer_id)
-    service.delete_layer(session, schedule=schedule, layer=layer, now=now)
+def delete_layer(at: LayerAt, principal: Admin, session: DbSession, now: Now) -> Response:
+    service.delete_layer_at(session, at=at, now=now)
     return Response(status_code=204)
 
 
@@ -198,21 +179,10 @@ def delete_layer(
     status_code=201,
 )
 def add_participant(
-    schedule_id: int,
-    layer_id: int,
-    body: ParticipantCreate,
-    principal: Admin,
-    session: DbSession,
-    now: Now,
+    at: LayerAt, body: ParticipantCreate, principal: Admin, session: DbSession, now: Now
 ) -> ParticipantOut:
-    schedule = service.get_schedule(session, schedule_id)
-    participant = service.add_participant(
-        session,
-        schedule=schedule,
-        layer=service.get_layer(session, schedule, layer_id),
-        user=get_user(session, body.user_id),
-        effective_from=body.effective_from,
-        now=now,
+    participant = service.add_participant_at(
+        session, at=at, user_id=body.user_id, effective_from=body.effective_from, now=now
     )
     return ParticipantOut.model_validate(participant)
 
@@ -222,25 +192,10 @@ def add_participant(
     response_model=ParticipantOut,
 )
 def end_participant(
-    schedule_id: int,
-    layer_id: int,
-    participant_id: int,
-    body: ParticipantUpdate,
-    principal: Admin,
-    session: DbSession,
-    now: Now,
+    at: ParticipantAt, body: ParticipantUpdate, principal: Admin, session: DbSession, now: Now
 ) -> ParticipantOut:
     """Take someone out of the rotation for shifts starting on or after a date."""
-    schedule = service.get_schedule(session, schedule_id)
-    layer = service.get_layer(session, schedule, layer_id)
-    participant = service.end_participant(
-        session,
-        schedule=schedule,
-        layer=layer,
-        participant=service.get_participant(layer, participant_id),
-        until=body.effective_until,
-        now=now,
-    )
+    participant = service.end_participant_at(session, at=at, until=body.effective_until, now=now)
     return ParticipantOut.model_validate(participant)
 
 
@@ -248,22 +203,9 @@ def end_participant(
     "/schedules/{schedule_id}/layers/{layer_id}/participants/{participant_id}", status_code=204
 )
 def remove_participant(
-    schedule_id: int,
-    layer_id: int,
-    participant_id: int,
-    principal: Admin,
-    session: DbSession,
-    now: Now,
+    at: ParticipantAt, principal: Admin, session: DbSession, now: Now
 ) -> Response:
-    schedule = service.get_schedule(session, schedule_id)
-    layer = service.get_layer(session, schedule, layer_id)
-    service.remove_participant(
-        session,
-        schedule=schedule,
-        layer=layer,
-        participant=service.get_participant(layer, participant_id),
-        now=now,
-    )
+    service.remove_participant_at(session, at=at, now=now)
     return Response(status_code=204)
 
 
@@ -273,21 +215,9 @@ def remove_participant(
     status_code=201,
 )
 def add_restriction(
-    schedule_id: int,
-    layer_id: int,
-    body: RestrictionIn,
-    principal: Admin,
-    session: DbSession,
-    now: Now,
+    at: LayerAt, body: RestrictionIn, principal: Admin, session: DbSession, now: Now
 ) -> RestrictionOut:
-    schedule = service.get_schedule(session, schedule_id)
-    restriction = service.add_restriction(
-        session,
-        schedule=schedule,
-        layer=service.get_layer(session, schedule, layer_id),
-        window=body.window(),
-        now=now,
-    )
+    restriction = service.add_restriction_at(session, at=at, window=body.window(), now=now)
     return RestrictionOut(
         id=restriction.id,
         days=weekdays(restriction.days),
@@ -300,19 +230,7 @@ def add_restriction(
     "/schedules/{schedule_id}/layers/{layer_id}/restrictions/{restriction_id}", status_code=204
 )
 def remove_restriction(
-    schedule_id: int,
-    layer_id: int,
-    restriction_id: int,
-    principal: Admin,
-    session: DbSession,
-    now: Now,
+    at: RestrictionAt, principal: Admin, session: DbSession, now: Now
 ) -> Response:
-    schedule = service.get_schedule(session, schedule_id)
-    service.remove_restriction(
-        session,
-        schedule=schedule,
-        layer=service.get_layer(session, schedule, layer_id),
-        restriction_id=restriction_id,
-        now=now,
-    )
+    service.remove_restriction_at(session, at=at, now=now)
     return Response(status_code=204)

@@ -202,9 +202,9 @@ def create_override(
 def cancel_override(
     schedule_id: int, override_id: int, principal: Responder, session: DbSession, now: Now
 ) -> Response:
-    schedule = service.get_schedule(session, schedule_id)
-    override = swaps.get_override(session, schedule, override_id)
-    swaps.cancel_override(session, override=override, actor=principal.user, now=now)
+    swaps.cancel_override(
+        session, schedule_id=schedule_id, override_id=override_id, actor=principal.user, now=now
+    )
     return Response(status_code=204)
 
 

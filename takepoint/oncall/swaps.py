@@ -14,7 +14,7 @@ from takepoint.accounts.models import Role, User
 from takepoint.lib.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from takepoint.oncall import compute
 from takepoint.oncall.models import Layer, Override, Schedule, SwapRequest, SwapStatus
-from takepoint.oncall.service import check_on_call_user, get_layer, schedule_spec
+from takepoint.oncall.service import check_on_call_user, get_layer, get_schedule, schedule_spec
 
 MAX_OVERRIDE = timedelta(days=92)
 SWAP_HORIZON = timedelta(days=180)
@@ -77,7 +77,10 @@ def get_override(session: Session, schedule: Schedule, override_id: int) -> Over
     return override
 
 
-def cancel_override(session: Session, *, override: Override, actor: User, now: datetime) -> None:
+def cancel_override(
+    session: Session, *, schedule_id: int, override_id: int, actor: User, now: datetime
+) -> Override:
+    override = get_override(session, get_schedule(session, schedule_id), override_id)
     if not _is_admin(actor):
         if actor.id not in (override.user_id, override.created_by_id):
             raise PermissionDenied("only the person covering, its creator or an admin can cancel")
@@ -86,6 +89,7 @@ def cancel_override(session: Session, *, override: Override, actor: User, now: d
     if override.cancelled_at is None:
         override.cancelled_at = now
     session.flush()
+    return override
 
 
 def list_overrides(session: Session, *, schedule: Schedule, since: datetime) -> list[Override]:

@@ -170,10 +170,10 @@ def create_override(
 def cancel_override(
     schedule_id: int, override_id: int, principal: Responder, session: DbSession, now: Now
 ) -> Response:
-    schedule = service.get_schedule(session, schedule_id)
-    override = swaps.get_override(session, schedule, override_id)
-    swaps.cancel_override(session, override=override, actor=principal.user, now=now)
-    return back(schedule_path(schedule), "Override cancelled.")
+    swaps.cancel_override(
+        session, schedule_id=schedule_id, override_id=override_id, actor=principal.user, now=now
+    )
+    return back(schedule_path(schedule_id), "Override cancelled.")
 
 
 # --- swaps -------------------------------------------------------------------------------------

@@ -22,6 +22,10 @@ from takepoint.oncall.wallclock import to_local, zone
 from takepoint.oncall.web import ZONES, back, on_call_people, schedule_path
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
+# The layer a path names, for these pages and the API alike.
+LayerAt = Annotated[service.LayerRef, Depends()]
+ParticipantAt = Annotated[service.ParticipantRef, Depends()]
+RestrictionAt = Annotated[service.RestrictionRef, Depends()]
 
 
 def _date(value: str, field: str) -> date | None:
@@ -157,107 +161,72 @@ def add_layer(
 
 @router.post("/oncall/schedules/{schedule_id}/layers/{layer_id}")
 def update_layer(
-    schedule_id: int,
-    layer_id: int,
+    at: LayerAt,
     principal: Admin,
     session: DbSession,
     now: Now,
     name: Annotated[str, Form(max_length=100)],
     end_date: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    schedule = service.get_schedule(session, schedule_id)
-    layer = service.get_layer(session, schedule, layer_id)
     ends = _date(end_date, "end_date")
-    service.update_layer(
-        session,
-        schedule=schedule,
-        layer=layer,
-        name=name,
-        end_date=ends,
-        clear_end_date=ends is None and layer.end_date is not None,
-        now=now,
+    layer = service.update_layer_at(
+        session, at=at, name=name, end_date=ends, clear_end_date=ends is None, now=now
     )
-    return back(_edit_path(schedule_id), f"Saved {layer.name}.")
+    return back(_edit_path(at.schedule_id), f"Saved {layer.name}.")
 
 
 @router.post("/oncall/schedules/{schedule_id}/layers/{layer_id}/continue")
 def continue_layer(
-    schedule_id: int,
-    layer_id: int,
+    at: LayerAt,
     principal: Admin,
     session: DbSession,
     now: Now,
     from_date: Annotated[str, Form(max_length=20)],
 ) -> Response:
-    schedule = service.get_schedule(session, schedule_id)
-    layer = service.get_layer(session, schedule, layer_id)
     when = _date(from_date, "from_date")
     if when is None:
         raise InvalidInput("give the date the change takes effect", field="from_date")
-    successor = service.continue_layer(
-        session, schedule=schedule, layer=layer, from_date=when, now=now
-    )
-    return back(_edit_path(schedule_id), f"{successor.name} carries on from {when}; edit it.")
+    successor = service.continue_layer_at(session, at=at, from_date=when, now=now)
+    return back(_edit_path(at.schedule_id), f"{successor.name} carries on from {when}; edit it.")
 
 
 @router.post("/oncall/schedules/{schedule_id}/layers/{layer_id}/delete")
-def delete_layer(
-    schedule_id: int, layer_id: int, principal: Admin, session: DbSession, now: Now
-) -> Response:
-    schedule = service.get_schedule(session, schedule_id)
-    layer = service.get_layer(session, schedule, layer_id)
-    service.delete_layer(session, schedule=schedule, layer=layer, now=now)
-    return back(_edit_path(schedule_id), f"Deleted {layer.name}.")
+def delete_layer(at: LayerAt, principal: Admin, session: DbSession, now: Now) -> Response:
+    layer = service.delete_layer_at(session, at=at, now=now)
+    return back(_edit_path(at.schedule_id), f"Deleted {layer.name}.")
 
 
 @router.post("/oncall/schedules/{schedule_id}/layers/{layer_id}/participants")
 def add_participant(
-    schedule_id: int,
-    layer_id: int,
+    at: LayerAt,
     principal: Admin,
     session: DbSession,
     now: Now,
     user_id: Annotated[int, Form()],
     effective_from: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    schedule = service.get_schedule(session, schedule_id)
-    layer = service.get_layer(session, schedule, layer_id)
-    user = get_user(session, user_id)
-    participant = service.add_participant(
-        session,
-        schedule=schedule,
-        layer=layer,
-        user=user,
-        effective_from=_date(effective_from, "effective_from"),
-        now=now,
+    starts = _date(effective_from, "effective_from")
+    participant = service.add_participant_at(
+        session, at=at, user_id=user_id, effective_from=starts, now=now
     )
     joins = f" from {participant.effective_from}" if participant.effective_from else ""
-    return back(_edit_path(schedule_id), f"{user.display_name} joins {layer.name}{joins}.")
+    who, layer = participant.user.display_name, participant.layer.name
+    return back(_edit_path(at.schedule_id), f"{who} joins {layer}{joins}.")
 
 
 @router.post("/oncall/schedules/{schedule_id}/layers/{layer_id}/participants/{participant_id}/end")
 def end_participant(
-    schedule_id: int,
-    layer_id: int,
-    participant_id: int,
+    at: ParticipantAt,
     principal: Admin,
     session: DbSession,
     now: Now,
     effective_until: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    schedule = service.get_schedule(session, schedule_id)
-    layer = service.get_layer(session, schedule, layer_id)
-    participant = service.end_participant(
-        session,
-        schedule=schedule,
-        layer=layer,
-        participant=service.get_participant(layer, participant_id),
-        until=_date(effective_until, "effective_until"),
-        now=now,
-    )
+    until = _date(effective_until, "effective_until")
+    participant = service.end_participant_at(session, at=at, until=until, now=now)
+    who, layer = participant.user.display_name, participant.layer.name
     return back(
-        _edit_path(schedule_id),
-        f"{participant.user.display_name} leaves {layer.name} from {participant.effective_until}.",
+        _edit_path(at.schedule_id), f"{who} leaves {layer} from {participant.effective_until}."
     )
 
 
@@ -265,27 +234,15 @@ def end_participant(
     "/oncall/schedules/{schedule_id}/layers/{layer_id}/participants/{participant_id}/delete"
 )
 def remove_participant(
-    schedule_id: int,
-    layer_id: int,
-    participant_id: int,
-    principal: Admin,
-    session: DbSession,
-    now: Now,
+    at: ParticipantAt, principal: Admin, session: DbSession, now: Now
 ) -> Response:
-    schedule = service.get_schedule(session, schedule_id)
-    layer = service.get_layer(session, schedule, layer_id)
-    participant = service.get_participant(layer, participant_id)
-    name = participant.user.display_name
-    service.remove_participant(
-        session, schedule=schedule, layer=layer, participant=participant, now=now
-    )
-    return back(_edit_path(schedule_id), f"Removed {name} from {layer.name}.")
+    layer, user = service.remove_participant_at(session, at=at, now=now)
+    return back(_edit_path(at.schedule_id), f"Removed {user.display_name} from {layer.name}.")
 
 
 @router.post("/oncall/schedules/{schedule_id}/layers/{layer_id}/restrictions")
 def add_restriction(
-    schedule_id: int,
-    layer_id: int,
+    at: LayerAt,
     principal: Admin,
     session: DbSession,
     now: Now,
@@ -293,33 +250,21 @@ def add_restriction(
     end_time: Annotated[str, Form(max_length=8)],
     days: Annotated[list[Weekday] | None, Form()] = None,
 ) -> Response:
-    schedule = service.get_schedule(session, schedule_id)
-    layer = service.get_layer(session, schedule, layer_id)
     window = compute.WindowSpec(
         frozenset(d.number for d in days or []),
         _time(start_time, "start_time"),
         _time(end_time, "end_time"),
     )
-    service.add_restriction(session, schedule=schedule, layer=layer, window=window, now=now)
-    return back(
-        _edit_path(schedule_id), f"{layer.name} now runs {compute.describe_window(window)}."
-    )
+    restriction = service.add_restriction_at(session, at=at, window=window, now=now)
+    runs = compute.describe_window(window)
+    return back(_edit_path(at.schedule_id), f"{restriction.layer.name} now runs {runs}.")
 
 
 @router.post(
     "/oncall/schedules/{schedule_id}/layers/{layer_id}/restrictions/{restriction_id}/delete"
 )
 def remove_restriction(
-    schedule_id: int,
-    layer_id: int,
-    restriction_id: int,
-    principal: Admin,
-    session: DbSession,
-    now: Now,
+    at: RestrictionAt, principal: Admin, session: DbSession, now: Now
 ) -> Response:
-    schedule = service.get_schedule(session, schedule_id)
-    layer = service.get_layer(session, schedule, layer_id)
-    service.remove_restriction(
-        session, schedule=schedule, layer=layer, restriction_id=restriction_id, now=now
-    )
-    return back(_edit_path(schedule_id), "Restriction removed.")
+    service.remove_restriction_at(session, at=at, now=now)
+    return back(_edit_path(at.schedule_id), "Restriction removed.")

@@ -16,8 +16,10 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from takepoint.accounts.models import Role, Team, TeamMember, User
+from takepoint.accounts.service import get_user
 from takepoint.catalog.models import Service
 from takepoint.incidents.models import Incident
+from takepoint.lib.context import context_of
 from takepoint.lib.errors import InvalidInput, NotFound, PermissionDenied
 from takepoint.notify.models import Urgency
 from takepoint.notify.service import notify_user
@@ -74,8 +76,7 @@ def _may_write(user: User) -> None:
 
 
 def _link(session: Session, path: str) -> str:
-    base = session.info.get("base_url")
-    return f"\n\n{base}{path}" if base else ""
+    return f"\n\n{context_of(session).base_url}{path}"
 
 
 def create_action(
@@ -140,14 +141,16 @@ def get_action(session: Session, action_id: int) -> ActionItem:
 def update_action(
     session: Session,
     *,
-    item: ActionItem,
+    action_id: int,
     user: User,
     now: datetime,
     state: ActionState | None = None,
     due_on: date | None = None,
-    owner: User | None = None,
+    owner_id: int | None = None,
     title: str | None = None,
 ) -> ActionItem:
+    item = get_action(session, action_id)
+    owner = get_user(session, owner_id) if owner_id is not None else None
     _may_write(user)
     changes: list[str] = []
     if title is not None and _check_title(title) != item.title:

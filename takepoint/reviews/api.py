@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from takepoint.accounts.auth import Responder, Viewer
-from takepoint.incidents import service as incidents
 from takepoint.lib import csrf
 from takepoint.lib.deps import DbSession, Now
 from takepoint.reviews import service as reviews
@@ -40,12 +39,8 @@ def list_reviews(
 @router.post("/incidents/{incident_id}/review", response_model=ReviewOut, status_code=201)
 def start_review(incident_id: int, principal: Responder, session: DbSession, now: Now) -> ReviewOut:
     """Start the incident's review, seeded from its report (409 if it has one)."""
-    review = reviews.start_review(
-        session,
-        incident=incidents.get_incident(session, incident_id),
-        user=principal.user,
-        now=now,
-        zone=principal.user.time_zone,
+    review = reviews.start_review_by_id(
+        session, incident_id=incident_id, user=principal.user, now=now
     )
     return ReviewOut.model_validate(review)
 
@@ -106,7 +101,7 @@ def publish(
     override_reason is given."""
     publication = reviews.publish(
         session,
-        review=reviews.get_review(session, review_id),
+        review_id=review_id,
         user=principal.user,
         audience=body.audience,
         now=now,

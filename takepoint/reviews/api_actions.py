@@ -72,12 +72,12 @@ def update_action(
 ) -> ActionOut:
     item = actions.update_action(
         session,
-        item=actions.get_action(session, action_id),
+        action_id=action_id,
         user=principal.user,
         now=now,
         state=body.state,
         due_on=body.due_on,
-        owner=get_user(session, body.owner_id) if body.owner_id is not None else None,
+        owner_id=body.owner_id,
         title=body.title,
     )
     return _out(item, now)

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends
 from starlette.responses import JSONResponse, Response
 
 from takepoint.accounts.auth import Responder, Viewer
-from takepoint.accounts.service import get_user
 from takepoint.incidents import service as incidents
 from takepoint.incidents.report import Report, render_html, render_markdown
 from takepoint.lib import csrf
@@ -84,9 +83,9 @@ def email_report(
     """Email the report to chosen people. The team version goes to people on the team only."""
     sent = sharing.email_report(
         session,
-        incident=incidents.get_incident(session, incident_id),
+        incident_id=incident_id,
         user=principal.user,
-        recipients=[get_user(session, uid) for uid in body.user_ids],
+        recipient_ids=body.user_ids,
         audience=body.audience,
         now=now,
     )

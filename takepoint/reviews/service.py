@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from takepoint.accounts.models import Role, User
 from takepoint.incidents.models import Incident
 from takepoint.incidents.report import build_report
+from takepoint.incidents.service import get_incident
 from takepoint.lib.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from takepoint.reviews.lint import Finding, Linter
 from takepoint.reviews.models import (
@@ -135,6 +136,13 @@ def start_review(
         data={"review_id": review.id, "state": review.state.value},
     )
     return review
+
+
+def start_review_by_id(session: Session, *, incident_id: int, user: User, now: datetime) -> Review:
+    """What the API and the pages start: the review of this incident, its times in the zone of
+    the person starting it."""
+    incident = get_incident(session, incident_id)
+    return start_review(session, incident=incident, user=user, now=now, zone=user.time_zone)
 
 
 def update_review(
@@ -257,13 +265,14 @@ def _may_publish(review: Review, user: User, audience: Audience) -> None:
 def publish(
     session: Session,
     *,
-    review: Review,
+    review_id: int,
     user: User,
     audience: Audience,
     now: datetime,
     override_reason: str = "",
 ) -> Publication:
     """Publish a copy for `audience`. Lint findings block it unless a reason is given."""
+    review = get_review(session, review_id)
     _may_publish(review, user, audience)
     findings = lint_sections(sections_of(review), names=people_names(session))
     count = sum(len(f) for f in findings.values())

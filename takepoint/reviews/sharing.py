@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from takepoint.accounts.models import Role, User
+from takepoint.accounts.service import get_user
 from takepoint.incidents.models import Incident
 from takepoint.incidents.report import (
     Report,
@@ -22,6 +23,7 @@ from takepoint.incidents.report import (
     render_markdown,
     subject_of,
 )
+from takepoint.incidents.service import get_incident
 from takepoint.lib.errors import InvalidInput, PermissionDenied
 from takepoint.notify.models import Urgency
 from takepoint.notify.service import notify_user
@@ -54,13 +56,15 @@ def report_for(
 def email_report(
     session: Session,
     *,
-    incident: Incident,
+    incident_id: int,
     user: User,
-    recipients: list[User],
+    recipient_ids: list[int],
     audience: Audience,
     now: datetime,
 ) -> int:
     """Queue the report to each recipient, in their own time zone; returns how many."""
+    incident = get_incident(session, incident_id)
+    recipients = [get_user(session, uid) for uid in recipient_ids]
     if not user.role.allows(Role.RESPONDER):
         raise PermissionDenied(f"{user.email} is a viewer and cannot send reports")
     if not recipients:

@@ -129,12 +129,8 @@ def incident_review(
 
 @router.post("/incidents/{incident_id}/review")
 def start_review(incident_id: int, principal: Responder, session: DbSession, now: Now) -> Response:
-    review = reviews.start_review(
-        session,
-        incident=incidents.get_incident(session, incident_id),
-        user=principal.user,
-        now=now,
-        zone=principal.user.time_zone,
+    review = reviews.start_review_by_id(
+        session, incident_id=incident_id, user=principal.user, now=now
     )
     return _to(f"/reviews/{review.id}", "Review started from the incident report: a draft.")
 
@@ -198,17 +194,16 @@ def publish(
     audience: Annotated[Audience, Form()],
     override_reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    review = reviews.get_review(session, review_id)
     publication = reviews.publish(
         session,
-        review=review,
+        review_id=review_id,
         user=principal.user,
         audience=audience,
         now=now,
         override_reason=override_reason,
     )
     return _to(
-        f"/reviews/{review.id}/publications/{publication.id}",
+        f"/reviews/{review_id}/publications/{publication.id}",
         f"Published to the {audience.value}; the publication is in the incident's timeline.",
     )
 

@@ -112,12 +112,8 @@ def update_action(
     due_on: Annotated[str, Form(max_length=10)] = "",
     back: Annotated[str, Form(max_length=300)] = "/actions",
 ) -> Response:
+    when = _date(due_on) if due_on else None
     item = actions.update_action(
-        session,
-        item=actions.get_action(session, action_id),
-        user=principal.user,
-        now=now,
-        state=state,
-        due_on=_date(due_on) if due_on else None,
+        session, action_id=action_id, user=principal.user, now=now, state=state, due_on=when
     )
     return _back(back, f"Action item {item.title!r} is {item.state.value}.")

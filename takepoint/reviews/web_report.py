@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from takepoint.accounts.auth import Responder, Viewer
 from takepoint.accounts.models import Role
-from takepoint.accounts.service import get_user, list_users
+from takepoint.accounts.service import list_users
 from takepoint.incidents import service as incidents
 from takepoint.incidents.report import render_html, render_html_body, render_markdown
 from takepoint.lib import csrf
@@ -111,12 +111,11 @@ def email_report(
     audience: Annotated[Audience, Form()] = Audience.TEAM,
     user_ids: Annotated[list[int] | None, Form()] = None,
 ) -> Response:
-    incident = incidents.get_incident(session, incident_id)
     sent = sharing.email_report(
         session,
-        incident=incident,
+        incident_id=incident_id,
         user=principal.user,
-        recipients=[get_user(session, uid) for uid in user_ids or []],
+        recipient_ids=user_ids or [],
         audience=audience,
         now=now,
     )

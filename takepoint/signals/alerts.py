@@ -14,8 +14,9 @@ from sqlalchemy import Select, Table, bindparam, func, insert, or_, select, upda
 from sqlalchemy.orm import Session, selectinload
 
 from takepoint.accounts.models import User
-from takepoint.lib.deps import PAGING, wake_engine
+from takepoint.lib.deps import wake_engine
 from takepoint.lib.errors import Conflict, NotFound
+from takepoint.lib.registry import Lane
 from takepoint.signals.integrations import IntegrationRef
 from takepoint.signals.maintenance import Suppression, suppressions_for
 from takepoint.signals.models import Alert, AlertState, Integration, Severity
@@ -161,7 +162,7 @@ def apply_routed(
         _SIGNALLED, {"ids": list({item.integration.id for item in items}), "at": now}
     )
     if opened:
-        wake_engine(session, PAGING)
+        wake_engine(session, Lane.PAGING)
 
 
 # Above this many (integration, key) combinations, one query per integration is cheaper than

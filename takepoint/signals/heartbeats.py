@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, aliased
 
 from takepoint.catalog.models import Service
+from takepoint.lib.claims import Claim
 from takepoint.lib.errors import Conflict, InvalidInput, NotFound
 from takepoint.signals.alerts import Action, Signal, apply_signals
 from takepoint.signals.integrations import IntegrationRef, create_integration, find_by_key
@@ -34,6 +35,7 @@ from takepoint.signals.parsing import clean
 from takepoint.signals.schedule import Schedule, span_in_words
 
 ALERT_KEY = "heartbeat"
+LATE_BATCH = 500
 KEEP_PINGS = 100
 PRUNE_EVERY = timedelta(hours=1)
 # A /start older than this is not the start of the run that just succeeded.
@@ -309,21 +311,21 @@ def _late_summary(heartbeat: Heartbeat, name: str, now: datetime) -> str:
     return f"{name} did not run: it was due at {when} and nothing came within {grace}"
 
 
-def raise_late(session: Session, *, now: datetime) -> int:
-    """Mark every heartbeat past its deadline as down and raise its alert.
+# Marking a heartbeat down clears its deadline: that is the claim, re-checked on each row, so
+# two engines never both raise the same heartbeat's alert.
+_LATE = Claim(
+    Heartbeat,
+    ready=Heartbeat.status.in_(WATCHED),
+    due=Heartbeat.alert_after,
+    values={"status": HeartbeatStatus.DOWN, "alert_after": None},
+    limit=LATE_BATCH,
+)
 
-    The UPDATE is the claim: it re-checks the deadline on each row it writes, so two engines
-    never both raise the same heartbeat's alert.
-    """
-    claimed = list(
-        session.scalars(
-            update(Heartbeat)
-            .where(Heartbeat.alert_after <= now, Heartbeat.status.in_(WATCHED))
-            .values(status=HeartbeatStatus.DOWN, alert_after=None)
-            .returning(Heartbeat.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
+
+def raise_late(session: Session, *, now: datetime) -> int:
+    """Mark heartbeats past their deadline as down and raise their alerts, up to LATE_BATCH at
+    a time (the engine runs again at once when a run took that many)."""
+    claimed = _LATE.ids(session, now=now)
     if not claimed:
         return 0
     rows = session.execute(

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from takepoint.lib.clock import Clock
+from takepoint.lib.context import Context, bind
 from takepoint.lib.db import Database
 from takepoint.lib.deps import lanes_to_wake
 from takepoint.lib.errors import RateLimited, TakepointError
@@ -70,13 +70,14 @@ class GroupWriter:
         self,
         *,
         db: Database,
-        clock: Clock,
+        context: Context,
         on_commit: Callable[[frozenset[str]], None],
         max_items: int = MAX_QUEUED_ITEMS,
         max_bytes: int = MAX_QUEUED_BYTES,
     ) -> None:
         self.db = db
-        self.clock = clock
+        self.context = context
+        self.clock = context.clock
         self.on_commit = on_commit
         self.max_items = max_items
         self.max_bytes = max_bytes
@@ -158,7 +159,7 @@ class GroupWriter:
 
     def _commit(self, group: list[_Unit]) -> list[Any]:
         now = self.clock.now()
-        session = self.db.new_session()
+        session = bind(self.db.new_session(), self.context)
         try:
             try:
                 results = self._together(session, group, now)
@@ -232,7 +233,7 @@ def writer_for(app: Any) -> GroupWriter:
     writer: GroupWriter | None = getattr(app.state, "signal_writer", None)
     if writer is None:
         writer = GroupWriter(
-            db=app.state.db, clock=app.state.clock, on_commit=app.state.trigger_engine
+            db=app.state.db, context=app.state.context, on_commit=app.state.trigger_engine
         )
         app.state.signal_writer = writer
     return writer

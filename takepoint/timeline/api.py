@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from takepoint.accounts.auth import Admin
 from takepoint.lib import csrf
+from takepoint.lib.context import context_of
 from takepoint.lib.deps import DbSession, Now
 from takepoint.lib.errors import InvalidInput
 from takepoint.timeline.chain import verify_all
@@ -66,7 +67,7 @@ def digests(
     """Signed daily digests of the chain heads, one JSON line per day (application/x-ndjson).
     Keep them where the database's administrators cannot write; see docs/timeline.md."""
     first, last = digest_range(since, through, now.date())
-    key = str(session.info["secret_key"])
+    key = context_of(session).secret_key
     lines = [signed_line(d, key) for d in daily_digests(session, since=first, through=last)]
     return Response(
         "".join(line + "\n" for line in lines),

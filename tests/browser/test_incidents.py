@@ -7,15 +7,14 @@ from playwright.sync_api import Browser, expect
 from sqlalchemy.orm import Session
 
 from takepoint.app import create_app
-from takepoint.engine.loop import Engine
 from takepoint.incidents import service as incidents
 from takepoint.incidents.models import IncidentSource
 from takepoint.lib.clock import FakeClock
 from takepoint.lib.db import Database
+from takepoint.lib.settings import Settings
 from takepoint.notify.models import Urgency
-from takepoint.settings import Settings
 from tests.browsing import sign_in
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, db_context, make_engine
 from tests.incidents.world import build_world
 from tests.livesite import serve
 from tests.notify.receivers import SmtpReceiver, smtp_server
@@ -46,18 +45,8 @@ def test_it_acknowledges_from_the_email_link_then_hands_off(
             caller_name="Theatre charge nurse",
             now=clock.now(),
         ).id
-    app = create_app(mail, clock=clock, db=db)
-    engine = Engine(
-        db=db,
-        clock=clock,
-        tick_seconds=0.5,
-        job_timeout_seconds=10,
-        session_info={
-            "settings": mail,
-            "secret_key": mail.resolved_secret_key(),
-            "base_url": mail.base_url,
-        },
-    )
+    app = create_app(mail, registry=db_context(db).registry, clock=clock, db=db)
+    engine = make_engine(db, db_context(db), settings=mail)
     engine.run_cycle()
     email = smtp_server.wait_for(1)[0]
     assert email.recipients == ("sam@example.org",)

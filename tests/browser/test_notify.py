@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
 from takepoint.lib.clock import FakeClock
-from takepoint.settings import Settings
+from takepoint.lib.settings import Settings
 from tests.browsing import sign_in
 from tests.factories import PASSWORD, make_user
 from tests.livesite import LiveServer

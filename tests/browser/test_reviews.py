@@ -6,7 +6,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
-from takepoint.demo import DEMO_PASSWORD, load_demo
+from takepoint.accounts.demo import DEMO_PASSWORD
+from takepoint.demo import load_demo
 from takepoint.lib.clock import FakeClock
 from tests.browsing import sign_in
 

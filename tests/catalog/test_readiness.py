@@ -3,15 +3,16 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy.orm import Session
 
 from takepoint.catalog import readiness, runbooks
 from takepoint.catalog import service as catalog
-from takepoint.catalog.readiness import Check, Outcome, SignalProbe
+from takepoint.catalog.readiness import Check, Outcome
 from takepoint.lib.clock import FakeClock
+from takepoint.lib.context import Context, bind
+from takepoint.lib.registry import DomainParts, ReadinessProbe
 from tests.catalog.factories import make_department, make_service
-from tests.factories import make_user
+from tests.factories import make_user, with_only
 
 
 def _findings(item: readiness.ServiceReadiness) -> dict[Check, Outcome]:
@@ -86,8 +87,12 @@ def test_it_sorts_worst_first(session: Session, clock: FakeClock) -> None:
     assert order == ["worse-tier", "bad", "good"]
 
 
+def _probes(session: Session, context: Context, *probes: ReadinessProbe) -> None:
+    bind(session, with_only(context, DomainParts("probes", readiness_probes=probes)))
+
+
 def test_it_says_not_configured_until_a_probe_answers(
-    session: Session, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    session: Session, clock: FakeClock, context: Context
 ) -> None:
     txn = make_service(session, clock, slug="txn", stores_data=True)
     make_service(session, clock, slug="web")
@@ -95,10 +100,11 @@ def test_it_says_not_configured_until_a_probe_answers(
     def nothing(session: Session, ids: Collection[int], now: datetime) -> None:
         return None
 
-    monkeypatch.setattr(
-        readiness,
-        "SIGNAL_PROBES",
-        [SignalProbe(Check.MONITOR, nothing), SignalProbe(Check.BACKUP_HEARTBEAT, nothing, True)],
+    _probes(
+        session,
+        context,
+        ReadinessProbe("monitor", nothing, "watched", "unwatched"),
+        ReadinessProbe("backup_heartbeat", nothing, "backed up", "not backed up", True),
     )
     report = {r.slug: r for r in readiness.audit(session, now=clock.now())}
     assert _findings(report["txn"])[Check.MONITOR] is Outcome.NOT_CONFIGURED
@@ -109,14 +115,13 @@ def test_it_says_not_configured_until_a_probe_answers(
     def only_txn(session: Session, ids: Collection[int], now: datetime) -> set[int]:
         return {txn.id}
 
-    monkeypatch.setattr(
-        readiness,
-        "SIGNAL_PROBES",
-        [SignalProbe(Check.MONITOR, only_txn), SignalProbe(Check.BACKUP_HEARTBEAT, only_txn, True)],
+    _probes(
+        session,
+        context,
+        ReadinessProbe("monitor", only_txn, "watched", "nothing watches it"),
+        ReadinessProbe("backup_heartbeat", only_txn, "backed up", "not backed up", True),
     )
     report = {r.slug: r for r in readiness.audit(session, now=clock.now())}
     assert _findings(report["txn"])[Check.MONITOR] is Outcome.PASS
-    assert "no monitor or integration sends signals for it" in [
-        f.message for f in report["web"].missing
-    ]
+    assert "nothing watches it" in [f.message for f in report["web"].missing]
     assert report["txn"].score > unjudged

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import dataclasses
+
 from typer.testing import CliRunner
 
 from takepoint.cli.main import app as cli
-from takepoint.engine.loop import Engine
 from takepoint.lib.clock import SystemClock
 from takepoint.lib.db import Database
+from tests.factories import db_context, make_engine
 
 
 def test_it_says_what_is_wrong_and_how_to_fix_it(db: Database) -> None:
@@ -16,7 +18,8 @@ def test_it_says_what_is_wrong_and_how_to_fix_it(db: Database) -> None:
 
 
 def test_it_reports_healthy_when_an_engine_cycles(db: Database) -> None:
-    Engine(db=db, clock=SystemClock(), tick_seconds=0.5, job_timeout_seconds=5).run_cycle()
+    live = dataclasses.replace(db_context(db), clock=SystemClock())
+    make_engine(db, live).run_cycle()
     result = CliRunner().invoke(cli, ["doctor"], env={"TAKEPOINT_DATABASE_URL": db.url})
     assert result.exit_code == 0, result.output
     assert "Healthy." in result.output

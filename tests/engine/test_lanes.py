@@ -17,8 +17,9 @@ from takepoint.incidents import service as incidents
 from takepoint.incidents.models import IncidentSource
 from takepoint.lib.clock import FakeClock
 from takepoint.lib.db import Database, TurnLock
+from takepoint.lib.settings import Settings
 from takepoint.notify.models import Urgency
-from takepoint.settings import Settings
+from tests.factories import db_context, make_engine
 from tests.incidents.world import World, build_world
 from tests.notify.receivers import SmtpReceiver, smtp_server
 
@@ -41,13 +42,7 @@ def running_engine(
     mail = settings.model_copy(
         update={"smtp_host": smtp_server.host, "smtp_port": smtp_server.port}
     )
-    engine = Engine(
-        db=db,
-        clock=clock,
-        tick_seconds=TICK_SECONDS,
-        job_timeout_seconds=10,
-        session_info={"settings": mail, "secret_key": "k" * 32, "base_url": "http://tp.test"},
-    )
+    engine = make_engine(db, db_context(db), settings=mail, tick_seconds=TICK_SECONDS)
     stop = threading.Event()
     thread = threading.Thread(target=engine.run, args=(stop,))
     thread.start()

@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,13 +11,14 @@ from takepoint.engine import tasks
 from takepoint.engine.loop import Engine
 from takepoint.engine.models import EngineHeartbeat, EngineTask, TaskState
 from takepoint.lib.clock import FakeClock
+from takepoint.lib.context import bind
 from takepoint.lib.db import Database
+from takepoint.lib.registry import DomainParts
+from tests.factories import db_context, make_engine, with_parts
 
 
 def _engine(db: Database, clock: FakeClock) -> Engine:
-    return Engine(
-        db=db, clock=clock, tick_seconds=0.5, job_timeout_seconds=5, worker_id="test-engine"
-    )
+    return make_engine(db, db_context(db))
 
 
 def test_it_reports_a_healthy_engine_then_a_stale_one(
@@ -49,15 +49,16 @@ def test_it_runs_due_tasks_once(db: Database, clock: FakeClock, session: Session
 
 
 def test_it_retries_a_failing_task_with_backoff_then_gives_up(
-    db: Database, clock: FakeClock, session: Session, monkeypatch: pytest.MonkeyPatch
+    db: Database, clock: FakeClock, session: Session
 ) -> None:
     def broken(s: Session, payload: dict[str, Any], now: object) -> None:
         raise RuntimeError("mail server said no")
 
-    monkeypatch.setitem(tasks.HANDLERS, "test.broken", broken)
+    parts = DomainParts("test", task_handlers={"test.broken": broken})
+    context = with_parts(db_context(db), parts)
     with db.session() as s:
-        tasks.schedule(s, kind="test.broken", due_at=clock.now(), now=clock.now())
-    engine = _engine(db, clock)
+        tasks.schedule(bind(s, context), kind="test.broken", due_at=clock.now(), now=clock.now())
+    engine = make_engine(db, context)
     engine.run_cycle()
     row = session.scalars(select(EngineTask).where(EngineTask.kind == "test.broken")).one()
     assert row.state is TaskState.PENDING

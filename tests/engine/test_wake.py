@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from takepoint.lib.clock import FakeClock
-from takepoint.lib.deps import DELIVERY, PAGING
+from takepoint.lib.registry import Lane
+from takepoint.lib.settings import Settings
 from takepoint.lib.wake import WakeListener, WakeSender, wake_dir
-from takepoint.settings import Settings
 from takepoint.signals.models import IntegrationKind
 from tests.processes import TakepointProcess
 from tests.signals.conftest import make_integration, make_service
@@ -48,7 +48,7 @@ def test_the_web_wakes_the_paging_lane_of_an_engine_on_this_host(
         assert woken.event.wait(5), "no wake-up arrived"
     finally:
         listener.stop()
-    assert woken.lanes == [frozenset({PAGING})]
+    assert woken.lanes == [frozenset({Lane.PAGING})]
     assert not listener.path.exists()
 
 
@@ -62,12 +62,12 @@ def test_a_sender_reaches_every_engine_and_forgets_dead_ones(tmp_path: Path) -> 
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as gone:
         gone.bind(str(dead))  # closed without unlinking, as after a SIGKILL
     try:
-        WakeSender(folder)({DELIVERY})
+        WakeSender(folder)({Lane.DELIVERY})
         assert first.event.wait(5) and second.event.wait(5)
     finally:
         for listener in listeners:
             listener.stop()
-    assert first.lanes == second.lanes == [frozenset({DELIVERY})]
+    assert first.lanes == second.lanes == [frozenset({Lane.DELIVERY})]
     assert not dead.exists()
 
 
@@ -99,7 +99,7 @@ def test_an_engine_process_listens_and_removes_its_socket_when_stopped(
     }
     engine = TakepointProcess(["engine"], env=env, log=tmp_path / "engine.log")
     try:
-        engine.wait_for_output("running")
+        engine.wait_for_output("started, tick")
         assert len(list(wake_dir(data).glob("*.sock"))) == 1
     finally:
         assert engine.stop() == 0, engine.output()

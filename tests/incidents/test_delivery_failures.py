@@ -4,15 +4,15 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from takepoint.engine.loop import Engine
 from takepoint.incidents import service as incidents
 from takepoint.incidents.models import IncidentSource
 from takepoint.lib.clock import FakeClock
 from takepoint.lib.db import Database
+from takepoint.lib.settings import Settings
 from takepoint.notify import contacts
 from takepoint.notify.models import ContactKind, Urgency
-from takepoint.settings import Settings
 from takepoint.timeline.chain import entries
+from tests.factories import db_context, make_engine
 from tests.incidents.world import build_world
 from tests.notify.receivers import HttpReceiver, SmtpReceiver
 
@@ -63,13 +63,7 @@ def test_it_retries_then_falls_back_and_shows_it_all_in_the_timeline(
             source=IncidentSource.PHONE,
             now=clock.now(),
         ).id
-    engine = Engine(
-        db=db,
-        clock=clock,
-        tick_seconds=0.5,
-        job_timeout_seconds=10,
-        session_info={"settings": mail},
-    )
+    engine = make_engine(db, db_context(db), settings=mail)
     smtp_server.stop()  # the mail server is down for the next ten minutes
     for _ in range(int(timedelta(minutes=11) / timedelta(seconds=5))):
         engine.run_cycle()

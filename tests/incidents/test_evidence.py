@@ -17,10 +17,10 @@ from takepoint.incidents.models import Incident
 from takepoint.incidents.record_models import Evidence
 from takepoint.lib.clock import FakeClock
 from takepoint.lib.db import Database
-from takepoint.settings import Settings
+from takepoint.lib.settings import Settings
 from takepoint.timeline.chain import entries, verify_chain
 from takepoint.timeline.models import EntryKind
-from tests.factories import login
+from tests.factories import db_context, login
 from tests.incidents.world import World, build_world, phone_incident
 
 LOG = b"2026-03-02 07:38:12 txn-01 postgres: could not write to file: No space left on device\n"
@@ -143,7 +143,10 @@ def test_it_refuses_a_file_over_the_limit_and_keeps_nothing(
     db: Database, session: Session, clock: FakeClock, settings: Settings
 ) -> None:
     small = settings.model_copy(update={"evidence_max_bytes": 4096})
-    client = TestClient(create_app(small, clock=clock, db=db), follow_redirects=False)
+    client = TestClient(
+        create_app(small, registry=db_context(db).registry, clock=clock, db=db),
+        follow_redirects=False,
+    )
     world = build_world(session, clock)
     incident = _incident(session, clock, world)
     token = login(client, world.sam)

@@ -13,18 +13,17 @@ from typer.testing import CliRunner
 from takepoint.accounts.models import User
 from takepoint.cli.main import app as cli
 from takepoint.demo import load_demo
-from takepoint.engine import deliver
-from takepoint.engine.loop import Engine, Job
 from takepoint.incidents import service as incidents
 from takepoint.incidents.models import Incident
 from takepoint.incidents.report import build_report, render_markdown
 from takepoint.lib.clock import FakeClock
+from takepoint.lib.context import Context
 from takepoint.lib.db import Database
+from takepoint.lib.settings import Settings
 from takepoint.notify.models import Notification
-from takepoint.settings import Settings
 from takepoint.timeline.chain import entries
 from takepoint.timeline.models import EntryKind
-from tests.factories import login
+from tests.factories import login, make_engine, registry_jobs
 from tests.incidents.world import build_world, phone_incident
 from tests.notify.receivers import SmtpReceiver
 
@@ -127,6 +126,7 @@ def test_it_emails_the_report_to_chosen_people_through_a_real_mail_server(
     db: Database,
     session: Session,
     clock: FakeClock,
+    context: Context,
     settings: Settings,
     client: TestClient,
     smtp_server: SmtpReceiver,
@@ -155,14 +155,7 @@ def test_it_emails_the_report_to_chosen_people_through_a_real_mail_server(
     mail = settings.model_copy(
         update={"smtp_host": smtp_server.host, "smtp_port": smtp_server.port}
     )
-    Engine(
-        db=db,
-        clock=clock,
-        tick_seconds=0.5,
-        job_timeout_seconds=10,
-        jobs=[Job("deliver", deliver.run_once)],
-        session_info={"settings": mail},
-    ).run_cycle()
+    make_engine(db, context, settings=mail, jobs=registry_jobs(context, "deliver")).run_cycle()
 
     assert to_director.status_code == 422
     assert "Morgan Hale is not on the team" in to_director.text

@@ -10,21 +10,26 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from takepoint.app import create_app
-from takepoint.engine.loop import Engine
 from takepoint.incidents.models import Incident, IncidentState
 from takepoint.lib.clock import FakeClock
+from takepoint.lib.context import Context
 from takepoint.lib.db import Database
-from takepoint.settings import Settings
+from takepoint.lib.settings import Settings
 from takepoint.signals.integrations import create_integration
 from takepoint.signals.models import IntegrationKind
 from takepoint.timeline.chain import entries
-from tests.factories import login
+from tests.factories import login, make_engine
 from tests.incidents.world import build_world
 from tests.notify.receivers import SmtpReceiver
 
 
 def test_it_pages_escalates_hands_off_and_closes_the_loop(
-    db: Database, session: Session, clock: FakeClock, settings: Settings, smtp_server: SmtpReceiver
+    db: Database,
+    session: Session,
+    clock: FakeClock,
+    context: Context,
+    settings: Settings,
+    smtp_server: SmtpReceiver,
 ) -> None:
     mail = settings.model_copy(
         update={"smtp_host": smtp_server.host, "smtp_port": smtp_server.port}
@@ -34,19 +39,8 @@ def test_it_pages_escalates_hands_off_and_closes_the_loop(
         _, routing_key = create_integration(
             s, service=s.merge(world.app_server), kind=IntegrationKind.PAGERDUTY, now=clock.now()
         )
-    app = create_app(mail, clock=clock, db=db)
-    engine = Engine(
-        db=db,
-        clock=clock,
-        tick_seconds=0.5,
-        job_timeout_seconds=10,
-        worker_id="story",
-        session_info={
-            "settings": mail,
-            "secret_key": mail.resolved_secret_key(),
-            "base_url": mail.base_url,
-        },
-    )
+    app = create_app(mail, registry=context.registry, clock=clock, db=db)
+    engine = make_engine(db, context, settings=mail, worker_id="story")
     client = TestClient(app, follow_redirects=False)
     director = TestClient(app, follow_redirects=False)
     director_csrf = login(director, world.morgan)

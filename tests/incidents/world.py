@@ -13,8 +13,7 @@ from takepoint.accounts import service as accounts
 from takepoint.accounts.models import Role, Team, User
 from takepoint.catalog import service as catalog
 from takepoint.catalog.models import Service
-from takepoint.engine import escalate, handoffs, triage
-from takepoint.engine.loop import Engine, Job
+from takepoint.engine.loop import Engine
 from takepoint.incidents import policies
 from takepoint.incidents import service as incidents
 from takepoint.incidents.models import EscalationPolicy, Incident, IncidentSource, TargetKind
@@ -24,7 +23,7 @@ from takepoint.notify.models import Notification, Urgency
 from takepoint.oncall import service as oncall
 from takepoint.oncall.compute import ShiftUnit
 from takepoint.oncall.models import Schedule
-from tests.factories import make_user
+from tests.factories import db_context, make_engine, make_user, registry_jobs
 
 
 @dataclass
@@ -92,24 +91,8 @@ def build_world(session: Session, clock: FakeClock) -> World:
 
 def paging_engine(db: Database, clock: FakeClock) -> Engine:
     """The real engine, without delivery: for tests that look at the outbox, not a mail server."""
-    jobs = [
-        Job("triage", triage.run_once),
-        Job("close_finished", triage.close_finished),
-        Job("escalate", escalate.run_once),
-        Job("handoffs", handoffs.run_once),
-    ]
-    return Engine(
-        db=db,
-        clock=clock,
-        tick_seconds=0.5,
-        job_timeout_seconds=10,
-        jobs=jobs,
-        worker_id="test-engine",
-        session_info={
-            "secret_key": "test-secret-key-test-secret-key",
-            "base_url": "http://testserver",
-        },
-    )
+    jobs = registry_jobs(db_context(db), "triage", "escalate", "close_finished", "handoffs")
+    return make_engine(db, db_context(db), jobs=jobs)
 
 
 def notified(session: Session, user: User) -> list[Notification]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -9,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from takepoint.engine import deliver
 from takepoint.lib.clock import FakeClock
-from takepoint.lib.db import Database
-from takepoint.settings import Settings
+from takepoint.lib.context import bind, context_of
+from takepoint.lib.settings import Settings
+from tests.conftest import BoundDatabase
 from tests.notify.receivers import SmtpReceiver, http_receiver, smtp_server
 
 __all__ = ["http_receiver", "smtp_server"]
@@ -19,7 +21,7 @@ __all__ = ["http_receiver", "smtp_server"]
 class DeliverJob:
     """Runs `takepoint.engine.deliver.run_once` as the engine does: its own unit of work."""
 
-    def __init__(self, db: Database, clock: FakeClock, settings: Settings) -> None:
+    def __init__(self, db: BoundDatabase, clock: FakeClock, settings: Settings) -> None:
         self.db = db
         self.clock = clock
         self.settings = settings
@@ -41,8 +43,9 @@ class DeliverJob:
 
 
 def prepare(session: Session, worker: str, settings: Settings) -> None:
-    session.info["engine_worker"] = worker
-    session.info["settings"] = settings
+    """Bind the session as the engine binds a job's: as this worker, with these settings."""
+    context = dataclasses.replace(context_of(session), settings=settings)
+    bind(session, context.for_worker(worker))
 
 
 @pytest.fixture
@@ -57,5 +60,5 @@ def mail_settings(settings: Settings, smtp_server: SmtpReceiver) -> Settings:
 
 
 @pytest.fixture
-def run_deliver(db: Database, clock: FakeClock, mail_settings: Settings) -> DeliverJob:
+def run_deliver(db: BoundDatabase, clock: FakeClock, mail_settings: Settings) -> DeliverJob:
     return DeliverJob(db, clock, mail_settings)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from takepoint.accounts.models import User
 from takepoint.lib.clock import FakeClock
+from takepoint.lib.settings import Settings
 from takepoint.notify import contacts
 from takepoint.notify.models import (
     AttemptOutcome,
@@ -18,7 +19,6 @@ from takepoint.notify.models import (
     Notification,
     Urgency,
 )
-from takepoint.settings import Settings
 
 
 def add_email(

@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 from takepoint.engine import deliver
 from takepoint.lib.clock import FakeClock
 from takepoint.lib.db import Database
+from takepoint.lib.settings import Settings
 from takepoint.notify import outbox
 from takepoint.notify.models import AttemptOutcome, NotificationState, Urgency
 from takepoint.notify.service import notify_user
 from takepoint.notify.transports import message_id
-from takepoint.settings import Settings
 from tests.factories import make_user
 from tests.notify.conftest import DeliverJob
 from tests.notify.helpers import LEASE, add_email, outcomes, reload

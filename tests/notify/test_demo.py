@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from takepoint.accounts.demo import DEMO_DOMAIN
 from takepoint.accounts.models import User
-from takepoint.demo import DEMO_DOMAIN, load_demo
+from takepoint.demo import load_demo
 from takepoint.lib.clock import FakeClock
 from takepoint.notify.contacts import list_contact_methods, steps_for
 from takepoint.notify.models import ContactKind, Urgency

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from sqlalchemy.orm import Session
 
 from takepoint.lib.clock import FakeClock
+from takepoint.lib.registry import DeliveryListener, DomainParts
 from takepoint.notify.models import (
     AttemptOutcome,
     DeliveryAttempt,
@@ -16,8 +16,9 @@ from takepoint.notify.models import (
     NotificationState,
     Urgency,
 )
-from takepoint.notify.service import DELIVERY_LISTENERS, notify_user
-from tests.factories import make_user
+from takepoint.notify.service import notify_user
+from tests.conftest import BoundDatabase
+from tests.factories import make_user, with_parts
 from tests.notify.conftest import DeliverJob
 from tests.notify.helpers import LEASE, add_email, outcomes, reload
 from tests.notify.receivers import SmtpReceiver
@@ -25,16 +26,22 @@ from tests.notify.receivers import SmtpReceiver
 Seen = list[tuple[str, NotificationState, AttemptOutcome]]
 
 
+def _listen(db: BoundDatabase, listener: DeliveryListener) -> None:
+    # The engine's jobs are bound to the database's context; give it a registry that has the
+    # listener too, after every domain's own.
+    parts = DomainParts(f"listener {listener.__qualname__}", delivery_listeners=(listener,))
+    db.context = with_parts(db.context, parts)
+
+
 @pytest.fixture
-def seen() -> Iterator[Seen]:
+def seen(db: BoundDatabase) -> Seen:
     calls: Seen = []
 
     def listener(session: Session, notification: Notification, attempt: DeliveryAttempt) -> None:
         calls.append((notification.key, notification.state, attempt.outcome))
 
-    DELIVERY_LISTENERS.append(listener)
-    yield calls
-    DELIVERY_LISTENERS.remove(listener)
+    _listen(db, listener)
+    return calls
 
 
 def _page(session: Session, clock: FakeClock) -> Notification:
@@ -72,6 +79,7 @@ def test_it_tells_listeners_about_each_retry_and_the_delivery(
 
 
 def test_it_rolls_the_record_back_when_a_listener_fails_and_sends_again_later(
+    db: BoundDatabase,
     session: Session,
     clock: FakeClock,
     run_deliver: DeliverJob,
@@ -83,11 +91,10 @@ def test_it_rolls_the_record_back_when_a_listener_fails_and_sends_again_later(
     def broken(session: Session, notification: Notification, attempt: DeliveryAttempt) -> None:
         raise RuntimeError("timeline unavailable")
 
-    DELIVERY_LISTENERS.append(broken)
-    try:
-        run_deliver()
-    finally:
-        DELIVERY_LISTENERS.remove(broken)
+    working = db.context
+    _listen(db, broken)
+    run_deliver()
+    db.context = working  # the timeline is back
 
     assert reload(session, row).state is NotificationState.SENDING
     assert outcomes(session, row) == []

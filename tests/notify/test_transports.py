@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from takepoint.lib.errors import InvalidInput
+from takepoint.lib.settings import Settings
 from takepoint.notify.models import ContactKind, Urgency
 from takepoint.notify.transports import (
     TRANSPORTS,
@@ -15,7 +16,6 @@ from takepoint.notify.transports import (
     check_apprise_url,
     message_id,
 )
-from takepoint.settings import Settings
 from tests.notify.receivers import HttpReceiver, SmtpReceiver
 
 

@@ -8,11 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from takepoint.engine import shift_notices
-from takepoint.engine.loop import default_jobs
 from takepoint.lib.clock import FakeClock
 from takepoint.lib.db import Database
 from takepoint.notify.models import Notification
 from takepoint.oncall.models import NoticeKind, NoticeState, Schedule, ShiftNotice
+from takepoint.wiring import build_registry
 from tests.factories import login
 from tests.oncall.conftest import Team, z
 
@@ -24,7 +24,7 @@ def recorded(session: Session) -> list[tuple[str, NoticeKind, object]]:
 
 
 def test_it_runs_as_an_engine_job() -> None:
-    assert "shift_notices" in [job.name for job in default_jobs()]
+    assert "shift_notices" in [job.name for job in build_registry().jobs]
 
 
 def test_it_records_a_notice_before_a_shift_starts_and_when_it_ends(

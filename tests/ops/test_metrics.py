@@ -3,22 +3,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from takepoint.engine.loop import Engine
 from takepoint.lib.clock import FakeClock
 from takepoint.lib.db import Database
+from tests.factories import make_engine
 
 
 def test_it_exposes_request_and_engine_metrics(
     app: FastAPI, client: TestClient, db: Database, clock: FakeClock
 ) -> None:
-    engine = Engine(
-        db=db,
-        clock=clock,
-        tick_seconds=0.5,
-        job_timeout_seconds=5,
-        worker_id="w1",
-        metrics=app.state.metrics,
-    )
+    engine = make_engine(db, app.state.context, worker_id="w1", metrics=app.state.metrics)
     engine.run_cycle()
     client.get("/login")
     client.get("/api/v1/users/7")

@@ -6,8 +6,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from takepoint.accounts.demo import DEMO_DOMAIN, DEMO_PASSWORD
 from takepoint.accounts.models import User
-from takepoint.demo import DEMO_DOMAIN, DEMO_PASSWORD
 from tests.factories import login
 
 

@@ -12,14 +12,13 @@ from typer.testing import CliRunner
 
 from takepoint.catalog.readiness import audit
 from takepoint.cli.main import app as cli
-from takepoint.engine import action_items
-from takepoint.engine.loop import Engine, Job
+from takepoint.engine.loop import Engine
 from takepoint.incidents.models import Incident
 from takepoint.lib.clock import FakeClock
 from takepoint.lib.db import Database
 from takepoint.notify.models import Notification
 from takepoint.reviews import actions
-from tests.factories import login
+from tests.factories import db_context, login, make_engine, registry_jobs
 from tests.incidents.world import World, build_world, notified, phone_incident
 
 
@@ -29,14 +28,9 @@ def _incident(session: Session, clock: FakeClock, world: World) -> Incident:
     return incident
 
 
-def _engine(db: Database, clock: FakeClock, worker: str) -> Engine:
-    return Engine(
-        db=db,
-        clock=clock,
-        tick_seconds=0.5,
-        job_timeout_seconds=10,
-        jobs=[Job("action_items", action_items.run_once)],
-        worker_id=worker,
+def _engine(db: Database, worker: str) -> Engine:
+    return make_engine(
+        db, db_context(db), jobs=registry_jobs(db_context(db), "action_items"), worker_id=worker
     )
 
 
@@ -61,7 +55,7 @@ def test_it_tells_the_owner_then_reminds_then_chases_with_the_team_lead(
         headers={"X-CSRF-Token": token},
     )
     assert created.status_code == 201, created.text
-    engine, other = _engine(db, clock, "a"), _engine(db, clock, "b")
+    engine, other = _engine(db, "a"), _engine(db, "b")
 
     clock.advance(timedelta(days=4))  # Fri 6 Mar 09:00: not yet two days before the end
     engine.run_cycle()
@@ -115,7 +109,7 @@ def test_it_stops_chasing_an_item_once_it_is_done(
         headers={"X-CSRF-Token": token},
     )
     clock.advance(timedelta(days=10))
-    _engine(db, clock, "a").run_cycle()
+    _engine(db, "a").run_cycle()
 
     assert done.json()["state"] == "done"
     assert _subjects(session, world.priya) == [

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from takepoint.demo import load_demo
 from takepoint.incidents.record_models import Evidence, EvidenceType
 from takepoint.lib.clock import FakeClock
+from takepoint.lib.settings import Settings
 from takepoint.reviews import actions
 from takepoint.reviews.models import ActionItem, Review, ReviewState
-from takepoint.settings import Settings
 from takepoint.timeline.chain import verify_all
 from tests.reviews.helpers import signed_in
 

@@ -17,6 +17,7 @@ from takepoint.signals.alerts import Action, Outcome, Signal
 from takepoint.signals.ingest import Delivery, UnknownKey, store_deliveries, store_one
 from takepoint.signals.models import IntegrationKind, Severity
 from takepoint.signals.writer import GroupWriter, WriterBusy
+from tests.factories import db_context
 from tests.signals.conftest import alert_count, make_integration
 
 T = TypeVar("T")
@@ -52,7 +53,7 @@ def test_it_answers_each_request_of_a_group_on_its_own(
     db: Database, session: Session, clock: FakeClock, service: Service
 ) -> None:
     _, key = make_integration(session, clock, service, IntegrationKind.PAGERDUTY)
-    writer = GroupWriter(db=db, clock=clock, on_commit=lambda lanes: None)
+    writer = GroupWriter(db=db, context=db_context(db), on_commit=lambda lanes: None)
     deliveries = [_delivery(key if n % 5 else "x" * 32, n) for n in range(50)]
     results = _run(_submit_all(writer, deliveries))
     refused = [n for n, r in enumerate(results) if isinstance(r, UnknownKey)]
@@ -67,7 +68,7 @@ def test_it_falls_back_to_one_by_one_when_a_group_fails_as_a_whole(
     db: Database, session: Session, clock: FakeClock, service: Service
 ) -> None:
     _, key = make_integration(session, clock, service, IntegrationKind.PAGERDUTY)
-    writer = GroupWriter(db=db, clock=clock, on_commit=lambda lanes: None)
+    writer = GroupWriter(db=db, context=db_context(db), on_commit=lambda lanes: None)
 
     def broken(session: Session, payloads: list[Any], now: Any) -> list[Any]:
         raise RuntimeError("a bug in the batch path")
@@ -83,7 +84,7 @@ def test_it_wakes_the_engine_only_after_committing_a_new_alert(
     _, key = make_integration(session, clock, service, IntegrationKind.PAGERDUTY)
     woken: list[int] = []
     writer = GroupWriter(
-        db=db, clock=clock, on_commit=lambda lanes: woken.append(alert_count(session))
+        db=db, context=db_context(db), on_commit=lambda lanes: woken.append(alert_count(session))
     )
     _run(_submit_all(writer, [_delivery(key, 1)]))
     assert woken == [1]
@@ -96,7 +97,11 @@ def test_it_refuses_what_would_overflow_its_queue(
     db: Database, clock: FakeClock, max_items: int, size: int
 ) -> None:
     writer = GroupWriter(
-        db=db, clock=clock, on_commit=lambda lanes: None, max_items=max_items, max_bytes=5000
+        db=db,
+        context=db_context(db),
+        on_commit=lambda lanes: None,
+        max_items=max_items,
+        max_bytes=5000,
     )
     with pytest.raises(WriterBusy) as busy:
         _run(writer.submit(lambda session, now: None, size=size))

@@ -43,7 +43,7 @@ def test_it_refuses_at_once_when_the_write_queue_is_full(
 ) -> None:
     _, key = make_integration(session, clock, service, IntegrationKind.ALERTMANAGER)
     app.state.signal_writer = GroupWriter(
-        db=app.state.db, clock=clock, on_commit=lambda lanes: None, max_items=0
+        db=app.state.db, context=app.state.context, on_commit=lambda lanes: None, max_items=0
     )
     response = client.post(f"/integrations/{key}/alertmanager", json={"alerts": []})
     assert response.status_code == 429
