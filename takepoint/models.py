@@ -2,6 +2,7 @@
 
 from takepoint.accounts import models as accounts_models
 from takepoint.catalog import models as catalog_models
+from takepoint.desk import models as desk_models
 from takepoint.engine import models as engine_models
 from takepoint.incidents import models as incidents_models
 from takepoint.incidents import record_models as incident_record_models
@@ -16,6 +17,7 @@ __all__ = [
     "Base",
     "accounts_models",
     "catalog_models",
+    "desk_models",
     "engine_models",
     "incident_record_models",
     "incidents_models",

@@ -13,6 +13,7 @@ from functools import cache
 
 from takepoint.accounts import parts as accounts
 from takepoint.catalog import parts as catalog
+from takepoint.desk import parts as desk
 from takepoint.engine import parts as engine
 from takepoint.home import parts as home
 from takepoint.incidents import parts as incidents
@@ -34,6 +35,7 @@ DOMAINS: tuple[DomainParts, ...] = (
     incidents.PARTS,
     reviews.PARTS,
     engine.PARTS,
+    desk.PARTS,
     ops.PARTS,
     home.PARTS,
 )

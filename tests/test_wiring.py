@@ -22,6 +22,7 @@ DOMAIN_PACKAGES = [
     "notify",
     "incidents",
     "reviews",
+    "desk",
     "engine",
     "ops",
     "home",
@@ -136,5 +137,6 @@ def test_it_refuses_two_domains_that_contribute_the_same_job() -> None:
 def test_it_links_a_chain_to_the_page_of_what_it_records() -> None:
     registry = build_registry()
     assert registry.subject_href("incident:42") == "/incidents/42"
-    assert registry.subject_href("ticket:7") is None
+    assert registry.subject_href("ticket:7") == "/desk/tickets/7"
+    assert registry.subject_href("change:7") is None
     assert registry.subject_href("incident:") is None

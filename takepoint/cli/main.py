@@ -2,7 +2,18 @@ from __future__ import annotations
 
 import typer
 
-from takepoint.cli import catalog, incidents, notify, oncall, ops, reviews, server, signals, users
+from takepoint.cli import (
+    catalog,
+    desk,
+    incidents,
+    notify,
+    oncall,
+    ops,
+    reviews,
+    server,
+    signals,
+    users,
+)
 
 app = typer.Typer(
     name="takepoint",
@@ -24,6 +35,8 @@ app.command()(catalog.audit)
 app.command("oncall")(oncall.oncall)
 app.add_typer(users.user_app, name="user")
 app.add_typer(incidents.incident_app, name="incident")
+app.add_typer(desk.ticket_app, name="ticket")
+app.add_typer(desk.sla_app, name="sla")
 app.add_typer(users.token_app, name="token")
 app.add_typer(signals.integration_app, name="integration")
 app.add_typer(notify.notify_app, name="notify")

@@ -36,6 +36,11 @@ class EntryKind(enum.StrEnum):
     REVIEW_PUBLISHED = "review_published"
     REPORT_SENT = "report_sent"
     ACTION_ITEM = "action_item"
+    # Kept by tickets as well as incidents.
+    MESSAGE = "message"
+    ASSIGNED = "assigned"
+    STATE_CHANGED = "state_changed"
+    SLA = "sla"
 
 
 class TimelineEntry(Base):

@@ -1,0 +1,1 @@
+"""The service desk: tickets whose SLA targets run on business calendars."""

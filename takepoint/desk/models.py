@@ -1,0 +1,260 @@
+"""The service desk's tables: requesters, tickets, their messages and their SLA clocks."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from takepoint.accounts.models import Team, User
+from takepoint.catalog.models import Department, Service
+from takepoint.lib.db import Base, enum_column
+
+
+class TicketState(enum.StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    WAITING_ON_REQUESTER = "waiting_on_requester"
+    WAITING_ON_THIRD_PARTY = "waiting_on_third_party"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+    @property
+    def paused(self) -> bool:
+        """Waiting on someone outside IT: the SLA clocks stop."""
+        return self in (TicketState.WAITING_ON_REQUESTER, TicketState.WAITING_ON_THIRD_PARTY)
+
+    @property
+    def finished(self) -> bool:
+        return self in (TicketState.RESOLVED, TicketState.CLOSED)
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class TicketType(enum.StrEnum):
+    INCIDENT = "incident"
+    REQUEST = "request"
+    QUESTION = "question"
+
+
+class Priority(enum.StrEnum):
+    P1 = "p1"
+    P2 = "p2"
+    P3 = "p3"
+    P4 = "p4"
+
+
+class Channel(enum.StrEnum):
+    WEB = "web"
+    PHONE = "phone"
+    API = "api"
+    EMAIL = "email"
+
+
+class Target(enum.StrEnum):
+    """What an SLA clock times."""
+
+    FIRST_RESPONSE = "first_response"
+    NEXT_RESPONSE = "next_response"
+    RESOLUTION = "resolution"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+class Requester(Base):
+    """Someone IT serves. Needs no password; may also be a staff user."""
+
+    __tablename__ = "desk_requesters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    phone: Mapped[str] = mapped_column(String(50), default="", index=True)
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id", ondelete="SET NULL")
+    )
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(20), default="en")
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    vip: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+    department: Mapped[Department | None] = relationship(lazy="joined")
+
+
+class Category(Base):
+    """An admin-defined kind of request ("Printing", "Accounts"), with the team that takes it."""
+
+    __tablename__ = "desk_categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+
+    team: Mapped[Team | None] = relationship(lazy="joined")
+
+
+class CalendarRow(Base):
+    """A business calendar as stored: weekly spans in minutes since local midnight, per weekday
+    (0 = Monday), and closed days. `desk.calendars.BusinessCalendar` is its working form."""
+
+    __tablename__ = "desk_calendars"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    time_zone: Mapped[str] = mapped_column(String(64))
+    weekly: Mapped[dict[str, Any]] = mapped_column(JSON)
+    holidays: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class SlaRule(Base):
+    """One rule of the SLA policy: the first rule, by position, whose conditions all hold for a
+    ticket sets its targets. An empty condition matches anything."""
+
+    __tablename__ = "desk_sla_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    position: Mapped[int] = mapped_column(index=True)
+    priority: Mapped[Priority | None] = mapped_column(enum_column(Priority))
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("desk_categories.id", ondelete="CASCADE")
+    )
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id", ondelete="CASCADE")
+    )
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"))
+    vip: Mapped[bool | None] = mapped_column(Boolean)
+    # None: calendar time (every hour counts).
+    calendar_id: Mapped[int | None] = mapped_column(
+        ForeignKey("desk_calendars.id", ondelete="RESTRICT")
+    )
+    first_response_minutes: Mapped[int | None]
+    next_response_minutes: Mapped[int | None]
+    resolution_minutes: Mapped[int | None]
+
+    calendar: Mapped[CalendarRow | None] = relationship(lazy="joined")
+
+
+class Ticket(Base):
+    __tablename__ = "desk_tickets"
+    __table_args__ = (Index("ix_desk_tickets_queue", "state", "team_id", "assignee_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    requester_id: Mapped[int] = mapped_column(ForeignKey("desk_requesters.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id", ondelete="SET NULL")
+    )
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id", ondelete="SET NULL"))
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("desk_categories.id", ondelete="SET NULL")
+    )
+    type: Mapped[TicketType] = mapped_column(enum_column(TicketType))
+    priority: Mapped[Priority] = mapped_column(enum_column(Priority))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    state: Mapped[TicketState] = mapped_column(enum_column(TicketState), default=TicketState.NEW)
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    # The SLA rule that applies, and why, as the ticket page and `takepoint sla explain` say it.
+    sla_rule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("desk_sla_rules.id", ondelete="SET NULL")
+    )
+    sla_reason: Mapped[str] = mapped_column(String(300), default="")
+
+    requester: Mapped[Requester] = relationship(lazy="joined")
+    department: Mapped[Department | None] = relationship(lazy="joined")
+    service: Mapped[Service | None] = relationship(lazy="joined")
+    category: Mapped[Category | None] = relationship(lazy="joined")
+    team: Mapped[Team | None] = relationship(lazy="joined")
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
+    sla_rule: Mapped[SlaRule | None] = relationship(lazy="joined")
+    clocks: Mapped[list[TicketClock]] = relationship(
+        back_populates="ticket", order_by="TicketClock.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def chain(self) -> str:
+        return chain_of(self.id)
+
+
+def chain_of(ticket_id: int) -> str:
+    return f"ticket:{ticket_id}"
+
+
+class Message(Base):
+    """A public reply (the requester sees it) or an internal note (never shown to them)."""
+
+    __tablename__ = "desk_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("desk_tickets.id", ondelete="CASCADE"), index=True
+    )
+    public: Mapped[bool] = mapped_column(Boolean)
+    body: Mapped[str] = mapped_column(Text)
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author_requester_id: Mapped[int | None] = mapped_column(
+        ForeignKey("desk_requesters.id", ondelete="SET NULL")
+    )
+    at: Mapped[datetime]
+
+    author_user: Mapped[User | None] = relationship(lazy="joined")
+    author_requester: Mapped[Requester | None] = relationship(lazy="joined")
+
+
+class TicketClock(Base):
+    """One SLA target of one ticket. Business time already used is kept in `used_seconds`;
+    while it runs, `running_since` says since when. `due_at` and `warn_at` are the deadlines the
+    engine claims (empty while paused, met or already fired)."""
+
+    __tablename__ = "desk_ticket_clocks"
+    __table_args__ = (UniqueConstraint("ticket_id", "target"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("desk_tickets.id", ondelete="CASCADE"))
+    target: Mapped[Target] = mapped_column(enum_column(Target))
+    calendar_id: Mapped[int | None] = mapped_column(
+        ForeignKey("desk_calendars.id", ondelete="SET NULL")
+    )
+    target_seconds: Mapped[int]
+    used_seconds: Mapped[float] = mapped_column(default=0.0)
+    running_since: Mapped[datetime | None]
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
+    warn_at: Mapped[datetime | None] = mapped_column(index=True)
+    met_at: Mapped[datetime | None]
+    breached_at: Mapped[datetime | None]
+
+    ticket: Mapped[Ticket] = relationship(back_populates="clocks")
+    calendar: Mapped[CalendarRow | None] = relationship(lazy="joined")
+
+
+class PortalLink(Base):
+    """A one-time sign-in link emailed to a requester. The emailed token signs this row's id;
+    using it sets `used_at`, so a second use (or a mail scanner's first) finds it spent."""
+
+    __tablename__ = "desk_portal_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requester_id: Mapped[int] = mapped_column(
+        ForeignKey("desk_requesters.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

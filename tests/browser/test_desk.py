@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy.orm import Session
+
+from takepoint.desk import service as desk
+from takepoint.desk.models import Channel, Priority, SlaRule
+from takepoint.lib.clock import FakeClock
+from tests.browsing import sign_in
+from tests.factories import PASSWORD, make_user
+
+pytestmark = pytest.mark.browser
+# Where the lead looks at the pages once (outside the repository, never inside it).
+REVIEW_SHOTS = Path("/tmp")
+
+
+def _desk(session: Session, clock: FakeClock) -> None:
+    make_user(session, clock, name="Sam Okafor", email="sam@example.org")
+    session.add(
+        SlaRule(name="Standard", position=1, first_response_minutes=60, resolution_minutes=480)
+    )
+    session.flush()
+    chief = desk.create_requester(
+        session, name="Dr Hale", phone="020 7946 0100", vip=True, now=clock.now()
+    )
+    desk.open_ticket(
+        session,
+        requester_id=chief.id,
+        title="Cannot open the theatre list",
+        priority=Priority.P2,
+        channel=Channel.EMAIL,
+        now=clock.now(),
+    )
+    session.commit()
+
+
+def _shoot(page: Page, tmp_path: Path, name: str, *, review: bool) -> None:
+    page.screenshot(path=tmp_path / name, full_page=True)
+    if review:
+        page.screenshot(path=REVIEW_SHOTS / name, full_page=True)
+
+
+def test_it_logs_a_call_replies_notes_and_pauses_the_clock(
+    page: Page, session: Session, clock: FakeClock, tmp_path: Path, backend: str
+) -> None:
+    review = backend == "sqlite"
+    _desk(session, clock)
+    sign_in(page, "sam@example.org", PASSWORD)
+
+    page.goto("/desk/call")
+    lookup = page.get_by_label("Find the caller by name, phone or email")
+    expect(lookup).to_be_focused()
+    lookup.fill("Bo Porter")
+    page.get_by_role("button", name="Find caller").click()
+    expect(page.locator("#no-match")).to_contain_text("Nobody matches")
+    expect(page.get_by_label("Name", exact=True)).to_have_value("Bo Porter")
+    page.get_by_label("Phone", exact=True).fill("020 7946 0555")
+    page.get_by_label("What is wrong").fill("Label printer in pharmacy prints blank labels")
+    page.get_by_label("Details").fill("Since this morning; the ribbon was replaced last week.")
+    expect(page.get_by_label("Priority")).to_have_value("p3")
+    _shoot(page, tmp_path, "desk_call.png", review=review)
+    page.get_by_role("button", name="Open ticket").click()
+
+    expect(page.get_by_role("status")).to_contain_text("logged for Bo Porter")
+    expect(page.locator("#requester")).to_contain_text("Bo Porter")
+    expect(page.locator("#clock-first_response")).to_have_attribute("data-state", "running")
+    expect(page.locator("#sla-reason")).to_have_text("rule 'Standard': it matches every ticket")
+
+    clock.advance(timedelta(minutes=12))
+    page.get_by_label("Reply to requester").check()
+    page.get_by_label("Message").fill("Can you send a photo of a blank label?")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("status")).to_contain_text("Reply sent")
+
+    page.get_by_label("Internal note", exact=True).check()
+    page.get_by_label("Message").fill("Probably the thermal head; spare in cupboard B.")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("status")).to_contain_text("Internal note added")
+
+    page.get_by_role("button", name="Waiting on requester").click()
+    expect(page.locator("#ticket-state")).to_have_text("Waiting on requester")
+    expect(page.locator("#clock-first_response")).to_have_attribute("data-state", "met")
+    expect(page.locator("#clock-resolution")).to_contain_text("paused")
+    expect(page.locator("#assignee")).to_have_text("Sam Okafor")
+
+    note = page.locator("li.msg-note")
+    expect(note).to_have_count(1)
+    expect(note).to_contain_text("Internal note — the requester never sees this")
+    expect(note).to_contain_text("thermal head")
+    expect(page.locator("li.msg-public")).to_contain_text("photo of a blank label")
+    expect(page.locator("ol.timeline")).to_contain_text("added an internal note")
+    _shoot(page, tmp_path, "desk_ticket.png", review=review)
+
+    page.goto("/desk?view=all")
+    rows = page.locator("li.ticket-row")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("Label printer in pharmacy")
+    expect(rows.nth(0)).to_contain_text("paused")
+    expect(rows.nth(1)).to_contain_text("VIP")
+    expect(rows.nth(1)).to_contain_text("due Mon 10:00")
+    page.get_by_label("Search tickets").fill("Hale")
+    page.get_by_role("button", name="Search").click()
+    expect(rows).to_have_count(1)
+    page.goto("/desk?view=all")
+    _shoot(page, tmp_path, "desk_queue.png", review=review)
