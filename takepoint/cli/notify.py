@@ -68,7 +68,7 @@ def list_notifications(
             {
                 "id": n.id,
                 "due_at": n.due_at.isoformat(timespec="seconds"),
-                "to": n.user.email,
+                "to": n.user.email if n.user else n.address,
                 "channel": n.channel,
                 "subject": n.subject,
                 "state": n.state.value,

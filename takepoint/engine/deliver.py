@@ -48,7 +48,8 @@ _CLAIM = Claim(
 
 
 def claim(session: Session, *, worker: str, now: datetime) -> list[int]:
-    # The rows themselves are loaded by `outbox.prepare`, in one query with their people.
+    # The rows themselves are loaded by `outbox.prepare`, in one query with their people
+    # (none for a message to a bare address).
     return _CLAIM.ids(session, now=now, lease=Lease(worker, lease_of(session)))
 
 

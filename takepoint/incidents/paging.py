@@ -127,7 +127,7 @@ def record_delivery(session: Session, notification: Notification, attempt: Deliv
     """Every attempt to reach someone about an incident becomes a fact in its timeline."""
     if notification.incident_id is None:
         return
-    who = notification.user.display_name
+    who = notification.recipient
     if attempt.outcome is AttemptOutcome.SENT:
         text = f"Delivered to {who} by {notification.channel}"
     elif attempt.outcome is AttemptOutcome.RETRY:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from takepoint.accounts.models import User
@@ -89,25 +89,30 @@ class NotificationRule(Base):
 
 
 class Notification(Base):
-    """One message to one person through one channel: a row of the durable outbox.
+    """One message to one person (or one bare email address) through one channel: a row of the
+    durable outbox.
 
     `key` is unique and travels with the message (the email Message-ID is derived from it), so
     a receiver can recognise a repeat after a crash. `group_key` ties together the steps of one
     `notify_user` call and their fallbacks; cancelling a group stops the steps not yet sent.
     `contact_method_id` is empty for messages to the person's account email address: people
     without contact methods, the last fallback, and steps whose method was deleted.
+    A message to someone without an account (a service desk requester) has `address` and no
+    `user_id`: it is sent there by email and never falls back anywhere else.
     """
 
     __tablename__ = "notifications"
     __table_args__ = (
         Index("ix_notifications_state_due_at", "state", "due_at"),
         Index("ix_notifications_user_id_created_at", "user_id", "created_at"),
+        CheckConstraint("(user_id IS NULL) <> (address IS NULL)", name="one_recipient"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(500), unique=True)
     group_key: Mapped[str] = mapped_column(String(500), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    address: Mapped[str | None] = mapped_column(String(320))
     contact_method_id: Mapped[int | None] = mapped_column(
         ForeignKey("contact_methods.id", ondelete="SET NULL"), index=True
     )
@@ -137,11 +142,18 @@ class Notification(Base):
     ended_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User | None] = relationship()
     contact_method: Mapped[ContactMethod | None] = relationship()
     delivery_attempts: Mapped[list[DeliveryAttempt]] = relationship(
         order_by="DeliveryAttempt.id", viewonly=True
     )
+
+    @property
+    def recipient(self) -> str:
+        """Who it is for, as pages and timelines name them: the person, or the bare address."""
+        if self.user is not None:
+            return self.user.display_name
+        return self.address or ""
 
     def __repr__(self) -> str:
         return f"<Notification {self.id} {self.key!r} {self.state.value}>"

@@ -4,7 +4,8 @@ Retry policy: a temporary failure is tried again after 15 s, 30 s, 60 s, then ev
 after 6 attempts, or when the next try would come more than 10 minutes after the first, the
 message fails. A failed message (permanent error or retries exhausted) falls back at once to
 the person's next contact method in their order, then to their account email: a page always
-finds another way while there is one left.
+finds another way while there is one left. A message to a bare address has no other way: it
+stays failed.
 """
 
 from __future__ import annotations
@@ -59,13 +60,22 @@ _CLAIMED = (
 )
 
 
+def _target(row: Notification) -> tuple[ContactKind, str]:
+    if row.contact_method is not None:
+        return row.contact_method.kind, row.contact_method.target
+    if row.user is not None:
+        return ContactKind.EMAIL, row.user.email
+    if row.address is None:  # the table's check constraint rules this out
+        raise LookupError(f"notification {row.id} has no recipient")
+    return ContactKind.EMAIL, row.address
+
+
 def prepare(session: Session, *, ids: list[int], worker: str) -> list[Delivery]:
     """The claimed rows as messages ready to send, addressed to their current targets."""
     rows = session.scalars(_CLAIMED, {"ids": ids, "worker": worker})
     deliveries = []
     for row in rows:
-        method = row.contact_method
-        kind, to = (method.kind, method.target) if method else (ContactKind.EMAIL, row.user.email)
+        kind, to = _target(row)
         deliveries.append(
             Delivery(
                 notification_id=row.id,
@@ -128,11 +138,12 @@ def record(
     Only the engine holding the claim moves the notification on; an engine whose lease was
     taken over still records what it did, because that message did go out (or not).
     """
-    # The person comes along: every delivery listener names them. Only the row is locked.
+    # The person comes along: every delivery listener names them. Only the row is locked. An
+    # outer join: a message to a bare address has no person.
     row = session.get(
         Notification,
         notification_id,
-        options=[joinedload(Notification.user, innerjoin=True)],
+        options=[joinedload(Notification.user)],
         with_for_update={"of": Notification},
         populate_existing=True,
     )
@@ -191,8 +202,12 @@ def _next_target(
 
 
 def fall_back(session: Session, *, failed: Notification, now: datetime) -> Notification | None:
-    """Send a failed message through the person's next contact method not yet used for it."""
-    if failed.is_test:
+    """Send a failed message through the person's next contact method not yet used for it.
+
+    Tests and messages to a bare address (no person, so no other way) do not fall back.
+    """
+    user = failed.user
+    if failed.is_test or user is None:
         return None
     key = f"{failed.key}/fallback"
     if session.scalar(select(Notification.id).where(Notification.key == key)) is not None:
@@ -202,7 +217,6 @@ def fall_back(session: Session, *, failed: Notification, now: datetime) -> Notif
             select(Notification.contact_method_id).where(Notification.group_key == failed.group_key)
         )
     )
-    user = failed.user
     found, method = _next_target(list_contact_methods(session, user=user), failed, used, user.email)
     if not found:
         return None

@@ -89,7 +89,10 @@ class NotificationOut(BaseModel):
     id: int
     key: str
     group_key: str
-    user_id: int
+    user_id: int | None = Field(description="Empty for a message to an address without a user.")
+    address: str | None = Field(
+        description="The email address of a message to someone without a user."
+    )
     contact_method_id: int | None
     kind: ContactKind
     channel: str

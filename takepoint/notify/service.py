@@ -1,7 +1,8 @@
 """The outbox: what other domains call to reach people.
 
-`notify_user` turns one message into outbox rows, one per step of the person's rules; the engine
-job `deliver` sends them. Delivery is at least once, with a key: every row has a unique
+`notify_user` turns one message into outbox rows, one per step of the person's rules;
+`notify_address` queues one email to someone without an account. The engine job `deliver`
+sends them. Delivery is at least once, with a key: every row has a unique
 idempotency key, carried by the message itself (the email Message-ID), so after a crash between
 sending and recording, the repeat has the same key and a receiver can drop it.
 """
@@ -29,6 +30,7 @@ from takepoint.notify.models import (
     NotificationState,
     Urgency,
 )
+from takepoint.notify.transports import check_email
 
 MAX_KEY_LENGTH = 200
 MAX_SUBJECT_LENGTH = 300
@@ -138,6 +140,57 @@ def notify_user(
     if any(row.due_at <= now for row in rows):
         wake_engine(session, Lane.DELIVERY)
     return rows
+
+
+def address_channel(address: str) -> str:
+    return f"email ({address})"[:200]
+
+
+def notify_address(
+    session: Session,
+    *,
+    address: str,
+    subject: str,
+    body: str,
+    key: str,
+    now: datetime,
+    html: str | None = None,
+) -> Notification:
+    """Queue one email, due now, to an address that belongs to no user (a desk requester).
+
+    Idempotent on `key`, which is also the row's own key and group key: a second call returns
+    the row of the first, in whatever state, and adds nothing. Such a message is retried like
+    any other, but has no other way to go: when it fails, it stays failed.
+    """
+    key = _check_key(key)
+    existing = list_group(session, group_key=key)
+    if existing:
+        for row in existing:
+            if row.key == key and row.user_id is None:
+                return row
+        # The key names a notify_user call; sharing its group would cancel with its pages.
+        raise Conflict("this key is already used for a message to a person", field="key")
+    address = check_email(address, field="address")
+    row = Notification(
+        key=key,
+        group_key=key,
+        user_id=None,
+        address=address,
+        contact_method_id=None,
+        kind=ContactKind.EMAIL,
+        channel=address_channel(address),
+        subject=_subject(subject),
+        body=body,
+        html=html,
+        urgency=Urgency.LOW,
+        state=NotificationState.PENDING,
+        due_at=now,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    wake_engine(session, Lane.DELIVERY)
+    return row
 
 
 def cancel_pending(session: Session, *, group_key: str, now: datetime) -> int:

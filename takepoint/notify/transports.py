@@ -341,10 +341,10 @@ TRANSPORTS: dict[ContactKind, Transport] = {
 # --- checking what people type ---------------------------------------------------------------
 
 
-def check_email(address: str) -> str:
+def check_email(address: str, *, field: str = "target") -> str:
     address = address.strip().lower()
     if not _EMAIL.match(address) or len(address) > 254:
-        raise InvalidInput(f"{address!r} is not an email address", field="target")
+        raise InvalidInput(f"{address!r} is not an email address", field=field)
     return address
 
 
