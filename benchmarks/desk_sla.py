@@ -56,9 +56,11 @@ def summary(name: str, values: list[float]) -> str:
     )
 
 
-def seed(db: Database, *, tickets: int, first: datetime, spread: float) -> dict[int, datetime]:
-    """Tickets whose warnings fall due over the spread, then their breaches a minute later:
-    both kinds arrive at the same rate while the engine works."""
+def seed(
+    db: Database, *, tickets: int, first: datetime, spread: float, target: timedelta = TARGET
+) -> dict[int, datetime]:
+    """Tickets whose warnings fall due over the spread, each breach a quarter of the target
+    later: both kinds arrive at the same rate while the engine works."""
     now = datetime.now(UTC)
     with db.session() as s:
         requester = Requester(name="Bench requester", created_at=now)
@@ -90,11 +92,11 @@ def seed(db: Database, *, tickets: int, first: datetime, spread: float) -> dict[
                 {
                     "ticket_id": tid,
                     "target": Target.FIRST_RESPONSE,
-                    "target_seconds": int(TARGET.total_seconds()),
+                    "target_seconds": int(target.total_seconds()),
                     "used_seconds": 0.0,
-                    "running_since": at - TARGET * 0.75,
+                    "running_since": at - target * 0.75,
                     "warn_at": at,
-                    "due_at": at - TARGET * 0.75 + TARGET,
+                    "due_at": at + target * 0.25,
                 }
                 for tid, at in warn.items()
             ],

@@ -1,17 +1,21 @@
-"""What the service desk contributes: its pages and API, the SLA job, the `ticket:` chains."""
+"""What the service desk contributes: its pages, the requester portal and the API, the SLA
+job, its apply sections, the demo desk and the `ticket:` chains."""
 
 from __future__ import annotations
 
-from takepoint.desk import api, jobs, web
+from takepoint.desk import api, jobs, web, web_admin, web_portal
+from takepoint.desk.apply import DESK_CALENDARS, DESK_CATEGORIES
+from takepoint.desk.apply_rules import DESK_SLA_RULES
 from takepoint.desk.demo import load_demo_desk
 from takepoint.lib.registry import DomainParts, Job, Lane, NavEntry, TimelineSubject
 
 PARTS = DomainParts(
     name="desk",
-    routers=(api.router, web.router),
+    routers=(api.router, web.router, web_admin.router, web_portal.router),
     jobs=(
         Job("desk_sla", Lane.PAGING, jobs.run_once, jobs.next_due, on_wake=True, batch=jobs.BATCH),
     ),
+    apply_sections=(DESK_CATEGORIES, DESK_CALENDARS, DESK_SLA_RULES),
     nav=(NavEntry("Desk", "/desk", 15),),
     demo=load_demo_desk,
     timeline_subjects=(TimelineSubject("ticket", "Ticket", lambda key: f"/desk/tickets/{key}"),),

@@ -37,6 +37,16 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/ping/{key}"): "heartbeat pings with the job's output; the uuid is the secret",
     ("GET", "/ping/{key}/{action}"): "heartbeat start/fail/log/exit-status pings; uuid is secret",
     ("POST", "/ping/{key}/{action}"): "heartbeat start/fail/log/exit-status pings; uuid is secret",
+    ("GET", "/portal"): "the requester portal's sign-in page: asks for an email, says nothing",
+    ("POST", "/portal"): "a requester asks for an emailed link; same answer for any address",
+    ("GET", "/portal/signin/{token}"): "a requester's emailed link; only shows a button",
+    ("POST", "/portal/signin/{token}"): "spends a requester's one-time link; the token is the key",
+    ("POST", "/portal/signout"): "the requester portal; drops its own cookie, never a staff one",
+    ("GET", "/portal/tickets"): "the requester portal; its own signed cookie, never a staff one",
+    ("GET", "/portal/tickets/new"): "the requester portal; its own signed cookie, never staff",
+    ("POST", "/portal/tickets/new"): "the requester portal; its own signed cookie, never staff",
+    ("GET", "/portal/tickets/{ticket_id}"): "the requester portal; their own tickets only",
+    ("POST", "/portal/tickets/{ticket_id}/messages"): "the requester portal; own tickets only",
 }
 
 CALLERS = ["anonymous", "viewer", "responder", "admin", "read-token", "write-token"]

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy.orm import Session
+
+from takepoint.accounts.models import User
+from takepoint.app import create_app
+from takepoint.desk import service as desk
+from takepoint.lib.clock import FakeClock
+from takepoint.lib.db import Database
+from takepoint.lib.settings import Settings
+from tests.factories import db_context, make_engine, make_user
+from tests.livesite import serve
+from tests.notify.receivers import SmtpReceiver, smtp_server
+
+__all__ = ["smtp_server"]
+pytestmark = pytest.mark.browser
+
+NOTE = "Internal: her laptop is due for replacement anyway"
+
+
+def _shoot(page: Page, tmp_path: Path, name: str, *, review: bool) -> None:
+    page.screenshot(path=tmp_path / name, full_page=True)
+    if review:
+        # Once, where the lead looks at it: the system's temporary folder, never the repository.
+        page.screenshot(path=Path(tempfile.gettempdir()) / name, full_page=True)
+
+
+def _fits_the_phone(page: Page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width}px wide on a 390px phone"
+
+
+def test_it_signs_in_from_the_email_and_sees_replies_but_never_notes(
+    browser: Browser,
+    db: Database,
+    session: Session,
+    clock: FakeClock,
+    settings: Settings,
+    smtp_server: SmtpReceiver,
+    tmp_path: Path,
+    backend: str,
+) -> None:
+    mail = settings.model_copy(
+        update={"smtp_host": smtp_server.host, "smtp_port": smtp_server.port}
+    )
+    desk.create_requester(session, name="Ada Ward", email="ada@stmarys.example", now=clock.now())
+    agent_id = make_user(session, clock, name="Sam Okafor", email="sam@example.org").id
+    app = create_app(mail, registry=db_context(db).registry, clock=clock, db=db)
+    engine = make_engine(db, db_context(db), settings=mail)
+
+    with serve(app) as live:
+        context = browser.new_context(base_url=live.url, viewport={"width": 390, "height": 844})
+        context.set_default_timeout(10_000)
+        page = context.new_page()
+        page.goto("/portal")
+        page.get_by_label("Email").fill("ada@stmarys.example")
+        page.get_by_role("button", name="Send me a link").click()
+        expect(page.get_by_role("status")).to_contain_text("if we know that address")
+
+        engine.run_cycle()
+        email = smtp_server.wait_for(1)[0]
+        assert email.recipients == ("ada@stmarys.example",)
+        link = re.search(r"https?://[^/\s]+(/portal/signin/\S+)", email.text)
+        assert link, email.text
+
+        page.goto(link.group(1))
+        expect(page.get_by_text("Signing in as Ada Ward")).to_be_visible()
+        _fits_the_phone(page)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Your tickets")).to_be_visible()
+
+        page.get_by_role("link", name="New ticket").first.click()
+        page.get_by_label("What do you need?").fill("Ward printer jams on every page")
+        page.get_by_label("Details").fill("Bay 3, since this morning.")
+        page.get_by_role("button", name="Send to IT").click()
+        expect(page.get_by_role("status")).to_contain_text("sent to IT")
+        found = re.search(r"/portal/tickets/(\d+)", page.url)
+        assert found, page.url
+        ticket_id = int(found.group(1))
+
+        with db.session() as s:
+            agent = s.get(User, agent_id)
+            assert agent is not None
+            desk.reply(
+                s,
+                ticket_id=ticket_id,
+                body="A new drum is on its way; it comes this afternoon.",
+                user=agent,
+                now=clock.now(),
+            )
+            desk.add_note(s, ticket_id=ticket_id, body=NOTE, user=agent, now=clock.now())
+            s.commit()
+
+        page.reload()
+        expect(page.get_by_text("A new drum is on its way")).to_be_visible()
+        expect(page.get_by_text("Sam Okafor (IT)")).to_be_visible()
+        assert "replacement anyway" not in page.content()
+        page.get_by_label("Your message").fill("Thank you, I will be on the ward.")
+        page.get_by_role("button", name="Send").click()
+        expect(page.get_by_role("status")).to_contain_text("Message sent to IT")
+        expect(page.get_by_text("Thank you, I will be on the ward.")).to_be_visible()
+        assert "replacement anyway" not in page.content()
+        _fits_the_phone(page)
+        _shoot(page, tmp_path, "portal_ticket.png", review=backend == "sqlite")
+
+        page.goto("/portal/tickets")
+        expect(page.get_by_text("Ward printer jams on every page")).to_be_visible()
+        assert "replacement anyway" not in page.content()
+        _shoot(page, tmp_path, "portal_tickets.png", review=False)
+
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_role("status")).to_contain_text("Signed out")
+        page.goto(f"/portal/tickets/{ticket_id}")
+        expect(page.get_by_role("button", name="Send me a link")).to_be_visible()
+        context.close()
