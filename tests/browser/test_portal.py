@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import re
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -24,11 +23,9 @@ pytestmark = pytest.mark.browser
 NOTE = "Internal: her laptop is due for replacement anyway"
 
 
-def _shoot(page: Page, tmp_path: Path, name: str, *, review: bool) -> None:
+def _shoot(page: Page, tmp_path: Path, name: str) -> None:
+    # Kept with the test's other files, to look at when a layout changes.
     page.screenshot(path=tmp_path / name, full_page=True)
-    if review:
-        # Once, where the lead looks at it: the system's temporary folder, never the repository.
-        page.screenshot(path=Path(tempfile.gettempdir()) / name, full_page=True)
 
 
 def _fits_the_phone(page: Page) -> None:
@@ -44,7 +41,6 @@ def test_it_signs_in_from_the_email_and_sees_replies_but_never_notes(
     settings: Settings,
     smtp_server: SmtpReceiver,
     tmp_path: Path,
-    backend: str,
 ) -> None:
     mail = settings.model_copy(
         update={"smtp_host": smtp_server.host, "smtp_port": smtp_server.port}
@@ -107,12 +103,12 @@ def test_it_signs_in_from_the_email_and_sees_replies_but_never_notes(
         expect(page.get_by_text("Thank you, I will be on the ward.")).to_be_visible()
         assert "replacement anyway" not in page.content()
         _fits_the_phone(page)
-        _shoot(page, tmp_path, "portal_ticket.png", review=backend == "sqlite")
+        _shoot(page, tmp_path, "portal_ticket.png")
 
         page.goto("/portal/tickets")
         expect(page.get_by_text("Ward printer jams on every page")).to_be_visible()
         assert "replacement anyway" not in page.content()
-        _shoot(page, tmp_path, "portal_tickets.png", review=False)
+        _shoot(page, tmp_path, "portal_tickets.png")
 
         page.get_by_role("button", name="Sign out").click()
         expect(page.get_by_role("status")).to_contain_text("Signed out")
