@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from takepoint.engine.loop import lanes_of
 from takepoint.lib.registry import DomainParts, Job, Lane, Registry, RegistryError
 from takepoint.wiring import DOMAINS, build_registry
 
@@ -114,9 +115,10 @@ def test_it_wires_every_domain_package() -> None:
 
 def test_it_runs_jobs_in_the_order_the_domains_give_them() -> None:
     registry = build_registry()
-    paging = [job.name for job in registry.lane_jobs(Lane.PAGING)]
+    lanes = {lane.name: [job.name for job in lane.jobs] for lane in lanes_of(registry.jobs)}
+    paging = lanes[Lane.PAGING]
     assert paging[:3] == ["heartbeats", "triage", "escalate"]
-    assert [job.name for job in registry.lane_jobs(Lane.DELIVERY)] == ["deliver"]
+    assert lanes[Lane.DELIVERY] == ["deliver"]
     assert [s.key for s in registry.apply_sections][:4] == [
         "users",
         "teams",

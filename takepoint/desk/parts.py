@@ -18,5 +18,5 @@ PARTS = DomainParts(
     apply_sections=(DESK_CATEGORIES, DESK_CALENDARS, DESK_SLA_RULES),
     nav=(NavEntry("Desk", "/desk", 15),),
     demo=load_demo_desk,
-    timeline_subjects=(TimelineSubject("ticket", "Ticket", lambda key: f"/desk/tickets/{key}"),),
+    timeline_subjects=(TimelineSubject("ticket", lambda key: f"/desk/tickets/{key}"),),
 )

@@ -50,5 +50,5 @@ PARTS = DomainParts(
     delivery_listeners=(record_delivery,),
     nav=(NavEntry("Incidents", "/incidents", 10),),
     demo=_demo,
-    timeline_subjects=(TimelineSubject("incident", "Incident", lambda key: f"/incidents/{key}"),),
+    timeline_subjects=(TimelineSubject("incident", lambda key: f"/incidents/{key}"),),
 )

@@ -104,7 +104,6 @@ class TimelineSubject:
     """A kind of thing that keeps a chain in the record: `incident:42`, later `ticket:7`."""
 
     kind: str
-    label: str
     href: Callable[[str], str]
 
 
@@ -166,9 +165,6 @@ class Registry:
         set_(self, "nav", tuple(sorted(every("nav"), key=lambda entry: entry.position)))
         set_(self, "demo_loaders", tuple(d.demo for d in self.domains if d.demo is not None))
         set_(self, "timeline_subjects", {s.kind: s for s in subjects})
-
-    def lane_jobs(self, lane: Lane) -> list[Job]:
-        return [job for job in self.jobs if job.lane is lane]
 
     def subject_href(self, chain: str) -> str | None:
         """The page of the thing a chain belongs to (`incident:42` -> `/incidents/42`)."""
