@@ -18,6 +18,7 @@ from takepoint.engine import parts as engine
 from takepoint.home import parts as home
 from takepoint.incidents import parts as incidents
 from takepoint.lib.registry import DomainParts, Registry
+from takepoint.mail import parts as mail
 from takepoint.notify import parts as notify
 from takepoint.oncall import parts as oncall
 from takepoint.ops import parts as ops
@@ -36,6 +37,7 @@ DOMAINS: tuple[DomainParts, ...] = (
     reviews.PARTS,
     engine.PARTS,
     desk.PARTS,
+    mail.PARTS,
     ops.PARTS,
     home.PARTS,
 )

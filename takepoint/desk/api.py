@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from takepoint.accounts.auth import Admin, Responder, Viewer
 from takepoint.desk import service as desk
 from takepoint.desk import sla
-from takepoint.desk.models import Ticket
+from takepoint.desk.models import Channel, Ticket
 from takepoint.desk.schemas import (
     AssignIn,
     CategoryIn,
@@ -130,7 +130,14 @@ def reply(
     ticket_id: int, body: MessageIn, principal: Responder, session: DbSession, now: Now
 ) -> MessageOut:
     """A public reply: the requester sees it, and it meets the response targets."""
-    message = desk.reply(session, ticket_id=ticket_id, body=body.body, user=principal.user, now=now)
+    message = desk.reply(
+        session,
+        ticket_id=ticket_id,
+        body=body.body,
+        user=principal.user,
+        now=now,
+        channel=Channel.API,
+    )
     return MessageOut.model_validate(message)
 
 
@@ -140,7 +147,12 @@ def add_note(
 ) -> MessageOut:
     """An internal note: never shown to the requester."""
     message = desk.add_note(
-        session, ticket_id=ticket_id, body=body.body, user=principal.user, now=now
+        session,
+        ticket_id=ticket_id,
+        body=body.body,
+        user=principal.user,
+        now=now,
+        channel=Channel.API,
     )
     return MessageOut.model_validate(message)
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from takepoint.accounts.models import Team, User
 from takepoint.catalog.models import Department, Service
+from takepoint.incidents.record_models import EvidenceType
 from takepoint.lib.db import Base, enum_column
 
 
@@ -47,6 +48,14 @@ class Priority(enum.StrEnum):
     P2 = "p2"
     P3 = "p3"
     P4 = "p4"
+
+
+class Level(enum.StrEnum):
+    """Impact (how many are hurt) or urgency (how soon it hurts), for the priority matrix."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
 
 
 class Channel(enum.StrEnum):
@@ -141,8 +150,24 @@ class SlaRule(Base):
     first_response_minutes: Mapped[int | None]
     next_response_minutes: Mapped[int | None]
     resolution_minutes: Mapped[int | None]
+    # Per target: counted on the rule's calendar (business time), or False for calendar time.
+    first_response_business: Mapped[bool] = mapped_column(Boolean, default=True)
+    next_response_business: Mapped[bool] = mapped_column(Boolean, default=True)
+    resolution_business: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The assignee is warned when this share (in percent) of a target is used.
+    warn_percent: Mapped[int] = mapped_column(default=75)
 
     calendar: Mapped[CalendarRow | None] = relationship(lazy="joined")
+
+
+class PriorityCell(Base):
+    """One cell of the priority matrix: impact and urgency give the priority."""
+
+    __tablename__ = "desk_priority_matrix"
+
+    impact: Mapped[Level] = mapped_column(enum_column(Level), primary_key=True)
+    urgency: Mapped[Level] = mapped_column(enum_column(Level), primary_key=True)
+    priority: Mapped[Priority] = mapped_column(enum_column(Priority))
 
 
 class Ticket(Base):
@@ -162,6 +187,9 @@ class Ticket(Base):
     )
     type: Mapped[TicketType] = mapped_column(enum_column(TicketType))
     priority: Mapped[Priority] = mapped_column(enum_column(Priority))
+    # When both are set, the priority came from the matrix (unless an agent chose another).
+    impact: Mapped[Level | None] = mapped_column(enum_column(Level))
+    urgency: Mapped[Level | None] = mapped_column(enum_column(Level))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     assignee_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
@@ -177,6 +205,9 @@ class Ticket(Base):
         ForeignKey("desk_sla_rules.id", ondelete="SET NULL")
     )
     sla_reason: Mapped[str] = mapped_column(String(300), default="")
+    # What really caused it ("power cable unplugged"), shown to the requester once IT shares it.
+    root_cause: Mapped[str] = mapped_column(Text, default="")
+    root_cause_shared: Mapped[bool] = mapped_column(Boolean, default=False)
 
     requester: Mapped[Requester] = relationship(lazy="joined")
     department: Mapped[Department | None] = relationship(lazy="joined")
@@ -188,6 +219,13 @@ class Ticket(Base):
     clocks: Mapped[list[TicketClock]] = relationship(
         back_populates="ticket", order_by="TicketClock.id", cascade="all, delete-orphan"
     )
+    tag_rows: Mapped[list[TicketTag]] = relationship(
+        order_by="TicketTag.tag", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def tags(self) -> list[str]:
+        return [row.tag for row in self.tag_rows]
 
     @property
     def chain(self) -> str:
@@ -209,6 +247,9 @@ class Message(Base):
     )
     public: Mapped[bool] = mapped_column(Boolean)
     body: Mapped[str] = mapped_column(Text)
+    # How it arrived (or went out): the web, a phone call, the API, email; None for Takepoint's
+    # own messages (news of a linked incident, say).
+    channel: Mapped[Channel | None] = mapped_column(enum_column(Channel))
     author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     author_requester_id: Mapped[int | None] = mapped_column(
         ForeignKey("desk_requesters.id", ondelete="SET NULL")
@@ -258,3 +299,101 @@ class PortalLink(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class TicketTag(Base):
+    __tablename__ = "desk_ticket_tags"
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("desk_tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(50), primary_key=True, index=True)
+
+
+class FollowUp(Base):
+    """A ticket opened by a reply to an older one (after the reopen window, or once closed)."""
+
+    __tablename__ = "desk_follow_ups"
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("desk_tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    follows_id: Mapped[int] = mapped_column(
+        ForeignKey("desk_tickets.id", ondelete="CASCADE"), index=True
+    )
+
+
+class IncidentLink(Base):
+    """A ticket about an outage that an incident tracks: many tickets, one incident."""
+
+    __tablename__ = "desk_incident_links"
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("desk_tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    linked_at: Mapped[datetime]
+
+
+class CannedReply(Base):
+    """A reply an agent starts from, with placeholders; a team's own, or everyone's (no team)."""
+
+    __tablename__ = "desk_canned_replies"
+    __table_args__ = (UniqueConstraint("team_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+
+    team: Mapped[Team | None] = relationship(lazy="joined")
+
+
+class TicketViewer(Base):
+    """Who has a ticket open, and since when they last looked: for the collision notice."""
+
+    __tablename__ = "desk_ticket_viewers"
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("desk_tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    seen_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class Attachment(Base):
+    """A file on a ticket (a photo, a log), stored in the evidence store by its hash. `shared`
+    files are shown to the requester: theirs, those on public replies, and proof IT chose to
+    show; a file on an internal note never is."""
+
+    __tablename__ = "desk_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("desk_tickets.id", ondelete="CASCADE"), index=True
+    )
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("desk_messages.id", ondelete="SET NULL")
+    )
+    # The timeline entry (its seq in the ticket's chain) that recorded the file and its hash.
+    entry_seq: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int]
+    media_type: Mapped[EvidenceType] = mapped_column(enum_column(EvidenceType))
+    filename: Mapped[str] = mapped_column(String(255))
+    caption: Mapped[str] = mapped_column(Text, default="")
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    uploaded_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    uploaded_by_requester_id: Mapped[int | None] = mapped_column(
+        ForeignKey("desk_requesters.id", ondelete="SET NULL")
+    )
+    uploaded_at: Mapped[datetime]

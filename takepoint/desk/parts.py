@@ -3,7 +3,17 @@ job, its apply sections, the demo desk and the `ticket:` chains."""
 
 from __future__ import annotations
 
-from takepoint.desk import api, jobs, web, web_admin, web_portal
+from takepoint.desk import (
+    api,
+    api_admin,
+    api_files,
+    jobs,
+    links,
+    web,
+    web_admin,
+    web_files,
+    web_portal,
+)
 from takepoint.desk.apply import DESK_CALENDARS, DESK_CATEGORIES
 from takepoint.desk.apply_rules import DESK_SLA_RULES
 from takepoint.desk.demo import load_demo_desk
@@ -11,10 +21,19 @@ from takepoint.lib.registry import DomainParts, Job, Lane, NavEntry, TimelineSub
 
 PARTS = DomainParts(
     name="desk",
-    routers=(api.router, web.router, web_admin.router, web_portal.router),
+    routers=(
+        api.router,
+        api_admin.router,
+        api_files.router,
+        web.router,
+        web_admin.router,
+        web_files.router,
+        web_portal.router,
+    ),
     jobs=(
         Job("desk_sla", Lane.PAGING, jobs.run_once, jobs.next_due, on_wake=True, batch=jobs.BATCH),
     ),
+    incident_listeners=(links.tell_linked_requesters,),
     apply_sections=(DESK_CATEGORIES, DESK_CALENDARS, DESK_SLA_RULES),
     nav=(NavEntry("Desk", "/desk", 15),),
     demo=load_demo_desk,

@@ -19,6 +19,7 @@ from takepoint.desk import sla
 from takepoint.desk.models import (
     Category,
     Channel,
+    FollowUp,
     Message,
     Priority,
     Requester,
@@ -164,8 +165,10 @@ def open_ticket(
     priority: Priority = Priority.P3,
     category_id: int | None = None,
     service_id: int | None = None,
+    follows_id: int | None = None,
 ) -> Ticket:
-    """Open a ticket for a requester: it gets the category's team, its SLA rule and clocks."""
+    """Open a ticket for a requester: it gets the category's team, its SLA rule and clocks.
+    `follows_id` names the older ticket this one follows up; both chains record the link."""
     requester = session.get(Requester, requester_id)
     if requester is None:
         raise InvalidInput(f"there is no requester with id {requester_id}", field="requester_id")
@@ -176,6 +179,9 @@ def open_ticket(
             raise InvalidInput(f"there is no category with id {category_id}", field="category_id")
     if service_id is not None and session.get(Service, service_id) is None:
         raise InvalidInput(f"there is no service with id {service_id}", field="service_id")
+    follows = session.get(Ticket, follows_id) if follows_id is not None else None
+    if follows_id is not None and follows is None:
+        raise InvalidInput(f"there is no ticket #{follows_id} to follow up", field="follows_id")
     ticket = Ticket(
         title=_check_text(title, field="title", limit=MAX_TITLE),
         description=_check_text(description, field="description", limit=MAX_BODY, required=False),
@@ -206,7 +212,37 @@ def open_ticket(
         actor_id=user.id if user is not None else None,
         data={"priority": priority.value, "sla": ticket.sla_reason},
     )
+    if follows is not None:
+        _record_follow_up(session, ticket, follows, now=now)
     return ticket
+
+
+def _record_follow_up(session: Session, ticket: Ticket, follows: Ticket, *, now: datetime) -> None:
+    session.add(FollowUp(ticket_id=ticket.id, follows_id=follows.id))
+    session.flush()
+    for chain, text, other in (
+        (ticket.chain, f"Follows up ticket #{follows.id}", follows.id),
+        (follows.chain, f"Followed up by ticket #{ticket.id}", ticket.id),
+    ):
+        append(
+            session,
+            chain=chain,
+            kind=EntryKind.LINKED,
+            text=text,
+            at=now,
+            data={"ticket_id": other, "follow_up": True},
+        )
+
+
+def follow_ups(session: Session, ticket: Ticket) -> tuple[int | None, list[int]]:
+    """The ticket this one follows up, if any, and those that follow it up."""
+    follows = session.scalar(select(FollowUp.follows_id).where(FollowUp.ticket_id == ticket.id))
+    later = session.scalars(
+        select(FollowUp.ticket_id)
+        .where(FollowUp.follows_id == ticket.id)
+        .order_by(FollowUp.ticket_id)
+    )
+    return follows, list(later)
 
 
 def get_ticket(session: Session, ticket_id: int) -> Ticket:
@@ -235,11 +271,13 @@ def _message(
     now: datetime,
     user: User | None = None,
     requester: Requester | None = None,
+    channel: Channel | None = None,
 ) -> Message:
     message = Message(
         ticket_id=ticket.id,
         public=public,
         body=_check_text(body, field="body", limit=MAX_BODY),
+        channel=channel,
         author_user_id=user.id if user is not None else None,
         author_requester_id=requester.id if requester is not None else None,
         at=now,
@@ -250,12 +288,20 @@ def _message(
     return message
 
 
-def reply(session: Session, *, ticket_id: int, body: str, user: User, now: datetime) -> Message:
+def reply(
+    session: Session,
+    *,
+    ticket_id: int,
+    body: str,
+    user: User,
+    now: datetime,
+    channel: Channel | None = Channel.WEB,
+) -> Message:
     """A public reply from IT: the requester sees it, and it answers the response targets."""
     _agent(user)
     ticket = get_ticket(session, ticket_id)
     _open_for_change(ticket, "a reply")
-    message = _message(session, ticket, body=body, public=True, now=now, user=user)
+    message = _message(session, ticket, body=body, public=True, now=now, user=user, channel=channel)
     met = sla.meet(ticket, (Target.FIRST_RESPONSE, Target.NEXT_RESPONSE), now=now)
     if ticket.state is TicketState.NEW:
         ticket.state = TicketState.OPEN
@@ -274,11 +320,21 @@ def reply(session: Session, *, ticket_id: int, body: str, user: User, now: datet
     return message
 
 
-def add_note(session: Session, *, ticket_id: int, body: str, user: User, now: datetime) -> Message:
+def add_note(
+    session: Session,
+    *,
+    ticket_id: int,
+    body: str,
+    user: User,
+    now: datetime,
+    channel: Channel | None = Channel.WEB,
+) -> Message:
     """An internal note: never shown to the requester, and it answers no target."""
     _agent(user)
     ticket = get_ticket(session, ticket_id)
-    message = _message(session, ticket, body=body, public=False, now=now, user=user)
+    message = _message(
+        session, ticket, body=body, public=False, now=now, user=user, channel=channel
+    )
     append(
         session,
         chain=ticket.chain,
@@ -292,7 +348,13 @@ def add_note(session: Session, *, ticket_id: int, body: str, user: User, now: da
 
 
 def requester_reply(
-    session: Session, *, ticket_id: int, requester_id: int, body: str, now: datetime
+    session: Session,
+    *,
+    ticket_id: int,
+    requester_id: int,
+    body: str,
+    now: datetime,
+    channel: Channel = Channel.WEB,
 ) -> Ticket:
     """The requester writes. Waiting on them ends; a resolved ticket reopens within the window;
     after it, or once closed, the message opens a follow-up ticket. Returns the ticket that got
@@ -308,16 +370,27 @@ def requester_reply(
             requester_id=requester.id,
             title=f"Follow-up to #{ticket.id}: {ticket.title}"[:MAX_TITLE],
             description=body,
-            channel=ticket.channel,
+            channel=channel,
             now=now,
             type=ticket.type,
             priority=ticket.priority,
             category_id=ticket.category_id,
             service_id=ticket.service_id,
+            follows_id=ticket.id,
         )
-        _message(session, follow_up, body=body, public=True, now=now, requester=requester)
+        _message(
+            session,
+            follow_up,
+            body=body,
+            public=True,
+            now=now,
+            requester=requester,
+            channel=channel,
+        )
         return follow_up
-    message = _message(session, ticket, body=body, public=True, now=now, requester=requester)
+    message = _message(
+        session, ticket, body=body, public=True, now=now, requester=requester, channel=channel
+    )
     append(
         session,
         chain=ticket.chain,

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from takepoint.accounts.models import User
 from takepoint.incidents import paging
 from takepoint.incidents.models import Incident, Subscription
+from takepoint.lib.context import context_of
+from takepoint.lib.registry import IncidentNews
 from takepoint.timeline.chain import append
 from takepoint.timeline.models import EntryKind
 
@@ -53,7 +55,8 @@ def summary(incident: Incident, event: str) -> str:
 def close_the_loop(
     session: Session, *, incident: Incident, event: str, now: datetime, previous_point: User | None
 ) -> list[User]:
-    """Tell the service's leads, the previous point person, the reporter and the subscribers."""
+    """Tell the service's leads, the previous point person, the reporter and the subscribers,
+    and every domain that listens for incident news (the desk's linked requesters)."""
     service = incident.service
     candidates: list[User | None] = [
         service.tech_lead,
@@ -82,6 +85,15 @@ def close_the_loop(
             key=f"loop:{incident.id}:{now.timestamp()}:{user.id}",
             now=now,
         )
+    news = IncidentNews(
+        incident_id=incident.id,
+        title=incident.title,
+        state=incident.state.value,
+        summary=body,
+        at=now,
+    )
+    for listener in context_of(session).registry.incident_listeners:
+        listener(session, news)
     if told:
         names = ", ".join(u.display_name for u in told.values())
         append(

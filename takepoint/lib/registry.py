@@ -1,8 +1,8 @@
 """What a domain contributes to the others, as plain values, and the registry that holds them.
 
 A domain exports one `DomainParts` (in its `parts.py`): its routers, engine jobs, readiness
-probes, delivery listeners, apply sections, navigation entries, demo loader, task handlers and
-timeline subjects. Nothing registers itself when imported. `takepoint.wiring` lists the domains
+probes, delivery and incident listeners, apply sections, navigation entries, demo loader, task
+handlers and timeline subjects. Nothing registers itself when imported. `takepoint.wiring` lists the domains
 once, in order, and builds the `Registry` that the app, the engine and the CLI are given; a test
 builds a registry of its own instead of patching module globals.
 
@@ -74,6 +74,22 @@ class ReadinessProbe:
 # listener(session, notification, attempt): called after every delivery attempt, inside the
 # transaction that records it. Typed loosely here because the types are notify's own.
 DeliveryListener = Callable[[Session, Any, Any], None]
+
+
+@dataclass(frozen=True)
+class IncidentNews:
+    """What an incident's close-the-loop tells the people it reached, for other domains to pass
+    on (the desk tells the requesters of linked tickets)."""
+
+    incident_id: int
+    title: str
+    state: str
+    summary: str
+    at: datetime
+
+
+# listener(session, news): called when an incident closes the loop, inside its transaction.
+IncidentListener = Callable[[Session, IncidentNews], None]
 # handler(session, payload, now): runs one durable engine task of a kind.
 TaskHandler = Callable[[Session, dict[str, Any], datetime], None]
 
@@ -116,6 +132,7 @@ class DomainParts:
     readiness_probes: Sequence[ReadinessProbe] = ()
     readiness_notes: Sequence[NoteFn] = ()
     delivery_listeners: Sequence[DeliveryListener] = ()
+    incident_listeners: Sequence[IncidentListener] = ()
     apply_sections: Sequence[Section[Any]] = ()
     nav: Sequence[NavEntry] = ()
     # ASGI middleware, added in order (the last added is the outermost).
@@ -137,6 +154,7 @@ class Registry:
     readiness_probes: tuple[ReadinessProbe, ...] = field(init=False)
     readiness_notes: tuple[NoteFn, ...] = field(init=False)
     delivery_listeners: tuple[DeliveryListener, ...] = field(init=False)
+    incident_listeners: tuple[IncidentListener, ...] = field(init=False)
     apply_sections: tuple[Section[Any], ...] = field(init=False)
     nav: tuple[NavEntry, ...] = field(init=False)
     middleware: tuple[Middleware, ...] = field(init=False)
@@ -160,6 +178,7 @@ class Registry:
         set_(self, "readiness_probes", every("readiness_probes"))
         set_(self, "readiness_notes", every("readiness_notes"))
         set_(self, "delivery_listeners", every("delivery_listeners"))
+        set_(self, "incident_listeners", every("incident_listeners"))
         set_(self, "apply_sections", every("apply_sections"))
         set_(self, "middleware", every("middleware"))
         set_(self, "nav", tuple(sorted(every("nav"), key=lambda entry: entry.position)))

@@ -41,6 +41,10 @@ class EntryKind(enum.StrEnum):
     ASSIGNED = "assigned"
     STATE_CHANGED = "state_changed"
     SLA = "sla"
+    # A ticket's details (tags, root cause, impact), its links and merges.
+    UPDATED = "updated"
+    LINKED = "linked"
+    MERGED = "merged"
 
 
 class TimelineEntry(Base):
