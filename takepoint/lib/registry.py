@@ -4,8 +4,7 @@ A domain exports one `DomainParts` (in its `parts.py`): its routers, engine jobs
 probes, delivery and incident listeners, apply sections, navigation entries, demo loader, task
 handlers and timeline subjects. Nothing registers itself when imported. `takepoint.wiring` lists
 the domains once, in order, and builds the `Registry` that the app, the engine and the CLI are
-given; a test
-builds a registry of its own instead of patching module globals.
+given; a test builds a registry of its own instead of patching module globals.
 
 The order of the domains is the order of everything here: routes are matched, engine jobs run
 within their lane, apply sections are written and navigation entries are shown in it.
