@@ -3,41 +3,61 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
+from sqlalchemy.orm import Session
 
 from takepoint.accounts.auth import Admin, Responder, Viewer
+from takepoint.desk import bulk, canned, details, links, presence, requesters, sla
 from takepoint.desk import service as desk
-from takepoint.desk import sla
 from takepoint.desk.models import Channel, Ticket
 from takepoint.desk.schemas import (
     AssignIn,
+    BulkAssignIn,
+    BulkStateIn,
+    CannedText,
     CategoryIn,
     CategoryOut,
     ClockOut,
+    ImpactIn,
+    IncidentLinkIn,
+    MergeIn,
     MessageIn,
     MessageOut,
     PriorityIn,
     RequesterIn,
     RequesterOut,
     SlaExplanation,
+    StaffRequesterIn,
     StateIn,
+    TagsIn,
     TicketCreate,
     TicketDetail,
     TicketOut,
 )
 from takepoint.desk.service import QueueView
 from takepoint.lib import csrf
+from takepoint.lib.db import MAX_ID
 from takepoint.lib.deps import DbSession, Now
+from takepoint.lib.errors import Conflict
 
 router = APIRouter(prefix="/api/v1", tags=["desk"], dependencies=[Depends(csrf.protect)])
 
 
-def _detail(ticket: Ticket, now: datetime) -> TicketDetail:
+TicketId = Annotated[int, Path(ge=1, le=MAX_ID)]
+RequesterId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def _detail(session: Session, ticket: Ticket, now: datetime) -> TicketDetail:
+    follows, followed_by = desk.follow_ups(session, ticket)
     return TicketDetail(
         **TicketOut.model_validate(ticket).model_dump(),
         requester=RequesterOut.model_validate(ticket.requester),
         clocks=[ClockOut.model_validate(sla.view(row, now=now)) for row in ticket.clocks],
+        follows=follows,
+        followed_by=followed_by,
+        incident_ids=[i.id for i in links.incidents_of(session, ticket.id)],
     )
 
 
@@ -64,7 +84,9 @@ def find_requesters(
 
 
 @router.get("/requesters/{requester_id}", response_model=RequesterOut)
-def read_requester(requester_id: int, principal: Viewer, session: DbSession) -> RequesterOut:
+def read_requester(
+    requester_id: RequesterId, principal: Viewer, session: DbSession
+) -> RequesterOut:
     return RequesterOut.model_validate(desk.get_requester(session, requester_id))
 
 
@@ -90,7 +112,7 @@ def open_ticket(
     body: TicketCreate, principal: Responder, session: DbSession, now: Now
 ) -> TicketDetail:
     ticket = desk.open_ticket(session, user=principal.user, now=now, **body.model_dump())
-    return _detail(ticket, now)
+    return _detail(session, ticket, now)
 
 
 @router.get("/tickets", response_model=list[TicketOut])
@@ -100,20 +122,25 @@ def list_tickets(
     now: Now,
     view: QueueView = QueueView.ALL,
     q: str = Query("", max_length=200, description="title, requester name or #number"),
+    tag: str = Query("", max_length=50, description="only tickets with this tag"),
     limit: int = Query(100, ge=1, le=500),
 ) -> list[TicketOut]:
-    found = desk.queue(session, view=view, user=principal.user, now=now, search=q, limit=limit)
+    found = desk.queue(
+        session, view=view, user=principal.user, now=now, search=q, tag=tag, limit=limit
+    )
     return [TicketOut.model_validate(t) for t in found]
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketDetail)
-def read_ticket(ticket_id: int, principal: Viewer, session: DbSession, now: Now) -> TicketDetail:
-    return _detail(desk.get_ticket(session, ticket_id), now)
+def read_ticket(
+    ticket_id: TicketId, principal: Viewer, session: DbSession, now: Now
+) -> TicketDetail:
+    return _detail(session, desk.get_ticket(session, ticket_id), now)
 
 
 @router.get("/tickets/{ticket_id}/messages", response_model=list[MessageOut])
 def list_messages(
-    ticket_id: int,
+    ticket_id: TicketId,
     principal: Viewer,
     session: DbSession,
     public_only: bool = Query(
@@ -127,9 +154,26 @@ def list_messages(
 
 @router.post("/tickets/{ticket_id}/replies", response_model=MessageOut, status_code=201)
 def reply(
-    ticket_id: int, body: MessageIn, principal: Responder, session: DbSession, now: Now
+    ticket_id: TicketId, body: MessageIn, principal: Responder, session: DbSession, now: Now
 ) -> MessageOut:
-    """A public reply: the requester sees it, and it meets the response targets."""
+    """A public reply: the requester sees it, and it meets the response targets. With
+    `seen_message_id`, a reply written while someone else wrote is refused with 409."""
+    if body.seen_message_id is not None:
+        held = presence.written_since(
+            session, ticket_id=ticket_id, after_id=body.seen_message_id, user=principal.user
+        )
+        if held:
+            who = ", ".join(
+                m.author_user.display_name
+                if m.author_user
+                else (m.author_requester.name if m.author_requester else "Takepoint")
+                for m in held
+            )
+            raise Conflict(
+                f"{who} wrote to ticket #{ticket_id} after message {body.seen_message_id}; "
+                "read it, then send again without seen_message_id or with the newest id",
+                field="seen_message_id",
+            )
     message = desk.reply(
         session,
         ticket_id=ticket_id,
@@ -143,7 +187,7 @@ def reply(
 
 @router.post("/tickets/{ticket_id}/notes", response_model=MessageOut, status_code=201)
 def add_note(
-    ticket_id: int, body: MessageIn, principal: Responder, session: DbSession, now: Now
+    ticket_id: TicketId, body: MessageIn, principal: Responder, session: DbSession, now: Now
 ) -> MessageOut:
     """An internal note: never shown to the requester."""
     message = desk.add_note(
@@ -159,7 +203,7 @@ def add_note(
 
 @router.post("/tickets/{ticket_id}/assign", response_model=TicketDetail)
 def assign(
-    ticket_id: int, body: AssignIn, principal: Responder, session: DbSession, now: Now
+    ticket_id: TicketId, body: AssignIn, principal: Responder, session: DbSession, now: Now
 ) -> TicketDetail:
     ticket = desk.assign(
         session,
@@ -169,30 +213,151 @@ def assign(
         assignee_id=body.assignee_id,
         team_id=body.team_id,
     )
-    return _detail(ticket, now)
+    return _detail(session, ticket, now)
 
 
 @router.post("/tickets/{ticket_id}/state", response_model=TicketDetail)
 def set_state(
-    ticket_id: int, body: StateIn, principal: Responder, session: DbSession, now: Now
+    ticket_id: TicketId, body: StateIn, principal: Responder, session: DbSession, now: Now
 ) -> TicketDetail:
     ticket = desk.set_state(
         session, ticket_id=ticket_id, state=body.state, user=principal.user, now=now
     )
-    return _detail(ticket, now)
+    return _detail(session, ticket, now)
 
 
 @router.post("/tickets/{ticket_id}/priority", response_model=TicketDetail)
 def set_priority(
-    ticket_id: int, body: PriorityIn, principal: Responder, session: DbSession, now: Now
+    ticket_id: TicketId, body: PriorityIn, principal: Responder, session: DbSession, now: Now
 ) -> TicketDetail:
     ticket = desk.set_priority(
         session, ticket_id=ticket_id, priority=body.priority, user=principal.user, now=now
     )
-    return _detail(ticket, now)
+    return _detail(session, ticket, now)
 
 
 @router.get("/tickets/{ticket_id}/sla", response_model=SlaExplanation)
-def explain_sla(ticket_id: int, principal: Viewer, session: DbSession, now: Now) -> SlaExplanation:
+def explain_sla(
+    ticket_id: TicketId, principal: Viewer, session: DbSession, now: Now
+) -> SlaExplanation:
     """Which SLA rule applies and why, and where each clock stands."""
     return SlaExplanation(lines=sla.explain(desk.get_ticket(session, ticket_id), now=now))
+
+
+@router.put("/tickets/{ticket_id}/tags", response_model=TicketDetail)
+def set_tags(
+    ticket_id: TicketId, body: TagsIn, principal: Responder, session: DbSession, now: Now
+) -> TicketDetail:
+    ticket = details.set_tags(
+        session, ticket_id=ticket_id, tags=body.tags, user=principal.user, now=now
+    )
+    return _detail(session, ticket, now)
+
+
+@router.post("/tickets/{ticket_id}/impact", response_model=TicketDetail)
+def set_impact(
+    ticket_id: TicketId, body: ImpactIn, principal: Responder, session: DbSession, now: Now
+) -> TicketDetail:
+    """Impact and urgency; the priority matrix gives the priority."""
+    ticket = details.set_impact(
+        session,
+        ticket_id=ticket_id,
+        impact=body.impact,
+        urgency=body.urgency,
+        user=principal.user,
+        now=now,
+    )
+    return _detail(session, ticket, now)
+
+
+@router.post("/tickets/{ticket_id}/incidents", response_model=TicketDetail, status_code=201)
+def link_incident(
+    ticket_id: TicketId, body: IncidentLinkIn, principal: Responder, session: DbSession, now: Now
+) -> TicketDetail:
+    """Part of an outage: the incident's close-the-loop news reaches this ticket's requester."""
+    links.link(
+        session, ticket_id=ticket_id, incident_id=body.incident_id, user=principal.user, now=now
+    )
+    return _detail(session, desk.get_ticket(session, ticket_id), now)
+
+
+@router.delete("/tickets/{ticket_id}/incidents/{incident_id}", status_code=204)
+def unlink_incident(
+    ticket_id: TicketId,
+    incident_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    principal: Responder,
+    session: DbSession,
+    now: Now,
+) -> None:
+    links.unlink(
+        session, ticket_id=ticket_id, incident_id=incident_id, user=principal.user, now=now
+    )
+
+
+@router.get("/incidents/{incident_id}/tickets", response_model=list[TicketOut])
+def tickets_of_incident(
+    incident_id: Annotated[int, Path(ge=1, le=MAX_ID)], principal: Viewer, session: DbSession
+) -> list[TicketOut]:
+    return [TicketOut.model_validate(t) for t in links.tickets_of(session, incident_id)]
+
+
+@router.post("/tickets/bulk-assign", response_model=list[TicketOut])
+def bulk_assign(
+    body: BulkAssignIn, principal: Responder, session: DbSession, now: Now
+) -> list[TicketOut]:
+    """Assign many tickets: all of them, or none when one cannot be changed."""
+    changed = bulk.bulk_assign(
+        session,
+        ticket_ids=body.ticket_ids,
+        assignee_id=body.assignee_id,
+        user=principal.user,
+        now=now,
+    )
+    return [TicketOut.model_validate(t) for t in changed]
+
+
+@router.post("/tickets/bulk-state", response_model=list[TicketOut])
+def bulk_state(
+    body: BulkStateIn, principal: Responder, session: DbSession, now: Now
+) -> list[TicketOut]:
+    """Move many tickets to a state: all of them, or none when one cannot be changed."""
+    changed = bulk.bulk_state(
+        session, ticket_ids=body.ticket_ids, state=body.state, user=principal.user, now=now
+    )
+    return [TicketOut.model_validate(t) for t in changed]
+
+
+@router.get("/tickets/{ticket_id}/canned/{reply_id}", response_model=CannedText)
+def canned_for_ticket(
+    ticket_id: TicketId,
+    reply_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    principal: Responder,
+    session: DbSession,
+) -> CannedText:
+    """A canned reply with this ticket's placeholders filled in, to edit and send."""
+    ticket = desk.get_ticket(session, ticket_id)
+    reply = canned.get(session, reply_id)
+    return CannedText(
+        canned_reply_id=reply.id,
+        body=canned.render(reply.body, ticket=ticket, agent=principal.user),
+    )
+
+
+@router.post("/requesters/{requester_id}/merge", response_model=RequesterOut)
+def merge_requester(
+    requester_id: RequesterId, body: MergeIn, principal: Responder, session: DbSession, now: Now
+) -> RequesterOut:
+    """Fold a duplicate record into this one: its tickets and messages move here."""
+    kept = requesters.merge_requesters(
+        session, keep_id=requester_id, merge_id=body.merge_id, user=principal.user, now=now
+    )
+    return RequesterOut.model_validate(kept)
+
+
+@router.post("/requesters/for-user", response_model=RequesterOut)
+def requester_for_user(
+    body: StaffRequesterIn, principal: Responder, session: DbSession, now: Now
+) -> RequesterOut:
+    """A staff user as a requester: their record, made from their account the first time."""
+    found = requesters.requester_for_user(session, user_id=body.user_id, now=now)
+    return RequesterOut.model_validate(found)

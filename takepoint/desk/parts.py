@@ -13,6 +13,7 @@ from takepoint.desk import (
     web_admin,
     web_files,
     web_portal,
+    web_ticket,
 )
 from takepoint.desk.apply import DESK_CALENDARS, DESK_CATEGORIES
 from takepoint.desk.apply_rules import DESK_SLA_RULES
@@ -26,6 +27,7 @@ PARTS = DomainParts(
         api_admin.router,
         api_files.router,
         web.router,
+        web_ticket.router,
         web_admin.router,
         web_files.router,
         web_portal.router,

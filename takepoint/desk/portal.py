@@ -20,7 +20,7 @@ from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from takepoint.desk.models import PortalLink, Requester, Ticket
+from takepoint.desk.models import Message, PortalLink, Requester, Ticket
 from takepoint.lib.context import context_of
 from takepoint.lib.db import rowcount
 from takepoint.lib.errors import NotFound
@@ -215,3 +215,13 @@ def own_ticket(session: Session, *, requester: Requester, ticket_id: int) -> Tic
     if ticket is None or ticket.requester_id != requester.id:
         raise NotFound(f"there is no ticket #{ticket_id}")
     return ticket
+
+
+def last_message_id(session: Session, *, ticket: Ticket, requester: Requester) -> int | None:
+    """The requester's latest message on the ticket: the one a file sent with it belongs to."""
+    return session.scalar(
+        select(Message.id)
+        .where(Message.ticket_id == ticket.id, Message.author_requester_id == requester.id)
+        .order_by(Message.id.desc())
+        .limit(1)
+    )

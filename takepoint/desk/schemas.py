@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from takepoint.desk.models import Channel, Priority, Target, TicketState, TicketType
+from takepoint.desk.models import Channel, Level, Priority, Target, TicketState, TicketType
+from takepoint.lib.db import MAX_ID
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class RequesterIn(BaseModel):
@@ -59,10 +63,15 @@ class TicketCreate(BaseModel):
     title: str
     description: str = ""
     type: TicketType = TicketType.REQUEST
-    priority: Priority = Priority.P3
+    priority: Priority | None = Field(
+        default=None, description="left out: impact and urgency give it by the matrix, else P3"
+    )
+    impact: Level | None = None
+    urgency: Level | None = None
     category_id: int | None = None
     service_id: int | None = None
     channel: Channel = Channel.API
+    tags: list[str] = Field(default_factory=list, max_length=20)
 
 
 class ClockOut(BaseModel):
@@ -89,6 +98,9 @@ class TicketOut(BaseModel):
     category_id: int | None
     type: TicketType
     priority: Priority
+    impact: Level | None
+    urgency: Level | None
+    tags: list[str]
     team_id: int | None
     assignee_id: int | None
     state: TicketState
@@ -98,17 +110,28 @@ class TicketOut(BaseModel):
     updated_at: datetime
     resolved_at: datetime | None
     sla_reason: str
+    root_cause: str
+    root_cause_shared: bool = Field(description="shown to the requester")
 
 
 class TicketDetail(TicketOut):
     requester: RequesterOut
     clocks: list[ClockOut]
+    follows: int | None = Field(description="the ticket this one follows up")
+    followed_by: list[int]
+    incident_ids: list[int] = Field(description="incidents this ticket is part of")
 
 
 class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     body: str
+    seen_message_id: int | None = Field(
+        default=None,
+        ge=0,
+        description="the newest message the writer had seen: a reply is refused with 409 if "
+        "someone else wrote since (the collision notice); leave out to send regardless",
+    )
 
 
 class MessageOut(BaseModel):
@@ -120,6 +143,7 @@ class MessageOut(BaseModel):
     body: str
     author_user_id: int | None
     author_requester_id: int | None
+    channel: Channel | None = Field(description="how it arrived; null for Takepoint's own")
     at: datetime
 
 
@@ -144,3 +168,53 @@ class PriorityIn(BaseModel):
 
 class SlaExplanation(BaseModel):
     lines: list[str]
+
+
+class TagsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tags: list[str] = Field(max_length=20)
+
+
+class ImpactIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    impact: Level
+    urgency: Level
+
+
+class IncidentLinkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    incident_id: int = Field(ge=1, le=MAX_ID)
+
+
+class BulkAssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ticket_ids: list[Id] = Field(min_length=1, max_length=200)
+    assignee_id: Id | None
+
+
+class BulkStateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ticket_ids: list[Id] = Field(min_length=1, max_length=200)
+    state: TicketState
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    merge_id: int = Field(ge=1, le=MAX_ID, description="the duplicate, which disappears")
+
+
+class StaffRequesterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: int = Field(ge=1, le=MAX_ID)
+
+
+class CannedText(BaseModel):
+    canned_reply_id: int
+    body: str = Field(description="the canned reply with this ticket's placeholders filled in")

@@ -7,6 +7,8 @@ notes are separate rows (`Message.public`); nothing a requester can reach reads 
 from __future__ import annotations
 
 import enum
+import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,11 +17,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from takepoint.accounts.models import Role, Team, User
 from takepoint.catalog.models import Department, Service
-from takepoint.desk import sla
+from takepoint.desk import matrix, sla
 from takepoint.desk.models import (
     Category,
     Channel,
     FollowUp,
+    Level,
     Message,
     Priority,
     Requester,
@@ -27,6 +30,7 @@ from takepoint.desk.models import (
     Ticket,
     TicketClock,
     TicketState,
+    TicketTag,
     TicketType,
 )
 from takepoint.lib.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -37,6 +41,9 @@ from takepoint.timeline.models import EntryKind
 REOPEN_WINDOW = timedelta(days=7)
 MAX_TITLE = 300
 MAX_BODY = 20_000
+MAX_TAG = 50
+MAX_TAGS = 20
+_TAG = re.compile(r"[\w.-]+")
 
 
 class QueueView(enum.StrEnum):
@@ -162,12 +169,16 @@ def open_ticket(
     user: User | None = None,
     description: str = "",
     type: TicketType = TicketType.REQUEST,
-    priority: Priority = Priority.P3,
+    priority: Priority | None = None,
+    impact: Level | None = None,
+    urgency: Level | None = None,
     category_id: int | None = None,
     service_id: int | None = None,
     follows_id: int | None = None,
+    tags: Iterable[str] = (),
 ) -> Ticket:
     """Open a ticket for a requester: it gets the category's team, its SLA rule and clocks.
+    Without a priority, impact and urgency give it by the matrix (P3 when either is unknown).
     `follows_id` names the older ticket this one follows up; both chains record the link."""
     requester = session.get(Requester, requester_id)
     if requester is None:
@@ -179,6 +190,10 @@ def open_ticket(
             raise InvalidInput(f"there is no category with id {category_id}", field="category_id")
     if service_id is not None and session.get(Service, service_id) is None:
         raise InvalidInput(f"there is no service with id {service_id}", field="service_id")
+    if priority is None:
+        priority = Priority.P3
+        if impact is not None and urgency is not None:
+            priority = matrix.priority_for(session, impact, urgency)
     follows = session.get(Ticket, follows_id) if follows_id is not None else None
     if follows_id is not None and follows is None:
         raise InvalidInput(f"there is no ticket #{follows_id} to follow up", field="follows_id")
@@ -191,6 +206,8 @@ def open_ticket(
         category=category,
         type=type,
         priority=priority,
+        impact=impact,
+        urgency=urgency,
         team_id=category.team_id if category is not None else None,
         state=TicketState.NEW,
         channel=channel,
@@ -198,6 +215,7 @@ def open_ticket(
         created_at=now,
         updated_at=now,
     )
+    ticket.tag_rows = [TicketTag(tag=tag) for tag in clean_tags(tags)]
     session.add(ticket)
     session.flush()
     sla.start_clocks(session, ticket, now=now)
@@ -210,7 +228,7 @@ def open_ticket(
         text=f"Ticket opened from {channel.value}{by} for {requester.name}: {ticket.title}",
         at=now,
         actor_id=user.id if user is not None else None,
-        data={"priority": priority.value, "sla": ticket.sla_reason},
+        data={"priority": priority.value, "sla": ticket.sla_reason, "tags": ticket.tags},
     )
     if follows is not None:
         _record_follow_up(session, ticket, follows, now=now)
@@ -245,6 +263,24 @@ def follow_ups(session: Session, ticket: Ticket) -> tuple[int | None, list[int]]
     return follows, list(later)
 
 
+def clean_tags(tags: Iterable[str]) -> list[str]:
+    """Tags as stored: lower case, words joined by hyphens, each once, sorted."""
+    cleaned: set[str] = set()
+    for tag in tags:
+        tag = "-".join(tag.strip().lower().lstrip("#").split())
+        if not tag:
+            continue
+        if len(tag) > MAX_TAG or not _TAG.fullmatch(tag):
+            raise InvalidInput(
+                f"{tag[:60]!r} is not a tag: up to {MAX_TAG} letters, digits, '-', '_' or '.'",
+                field="tags",
+            )
+        cleaned.add(tag)
+    if len(cleaned) > MAX_TAGS:
+        raise InvalidInput(f"a ticket has at most {MAX_TAGS} tags", field="tags")
+    return sorted(cleaned)
+
+
 def get_ticket(session: Session, ticket_id: int) -> Ticket:
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
@@ -252,12 +288,12 @@ def get_ticket(session: Session, ticket_id: int) -> Ticket:
     return ticket
 
 
-def _agent(user: User) -> None:
+def require_agent(user: User) -> None:
     if not user.role.allows(Role.RESPONDER):
         raise PermissionDenied(f"{user.email} is a viewer and cannot change tickets")
 
 
-def _open_for_change(ticket: Ticket, what: str) -> None:
+def require_open(ticket: Ticket, what: str) -> None:
     if ticket.state is TicketState.CLOSED:
         raise Conflict(f"ticket #{ticket.id} is closed; {what} goes on a new ticket")
 
@@ -298,9 +334,9 @@ def reply(
     channel: Channel | None = Channel.WEB,
 ) -> Message:
     """A public reply from IT: the requester sees it, and it answers the response targets."""
-    _agent(user)
+    require_agent(user)
     ticket = get_ticket(session, ticket_id)
-    _open_for_change(ticket, "a reply")
+    require_open(ticket, "a reply")
     message = _message(session, ticket, body=body, public=True, now=now, user=user, channel=channel)
     met = sla.meet(ticket, (Target.FIRST_RESPONSE, Target.NEXT_RESPONSE), now=now)
     if ticket.state is TicketState.NEW:
@@ -330,7 +366,7 @@ def add_note(
     channel: Channel | None = Channel.WEB,
 ) -> Message:
     """An internal note: never shown to the requester, and it answers no target."""
-    _agent(user)
+    require_agent(user)
     ticket = get_ticket(session, ticket_id)
     message = _message(
         session, ticket, body=body, public=False, now=now, user=user, channel=channel
@@ -416,9 +452,9 @@ def assign(
     assignee_id: int | None,
     team_id: int | None = None,
 ) -> Ticket:
-    _agent(user)
+    require_agent(user)
     ticket = get_ticket(session, ticket_id)
-    _open_for_change(ticket, "an assignment")
+    require_open(ticket, "an assignment")
     assignee = session.get(User, assignee_id) if assignee_id is not None else None
     if assignee_id is not None and (assignee is None or not assignee.is_active):
         raise InvalidInput(f"there is no active user with id {assignee_id}", field="assignee_id")
@@ -446,7 +482,7 @@ def set_state(
 ) -> Ticket:
     """Waiting states stop the clocks and open ones start them again; resolving meets the
     resolution target."""
-    _agent(user)
+    require_agent(user)
     ticket = get_ticket(session, ticket_id)
     if ticket.state is TicketState.CLOSED:
         raise Conflict(f"ticket #{ticket.id} is closed and stays closed")
@@ -506,9 +542,9 @@ def set_priority(
     session: Session, *, ticket_id: int, priority: Priority, user: User, now: datetime
 ) -> Ticket:
     """A new priority chooses the SLA rule again; each clock keeps the time it has used."""
-    _agent(user)
+    require_agent(user)
     ticket = get_ticket(session, ticket_id)
-    _open_for_change(ticket, "a priority change")
+    require_open(ticket, "a priority change")
     if priority is ticket.priority:
         return ticket
     before = ticket.priority
@@ -543,6 +579,7 @@ def queue(
     user: User | None,
     now: datetime,
     search: str = "",
+    tag: str = "",
     limit: int = 100,
 ) -> list[Ticket]:
     """An agent's queue (`user` is whose, for mine and team). Breaching soon is sorted by the
@@ -564,6 +601,10 @@ def queue(
     elif view is QueueView.WAITING:
         query = query.where(
             Ticket.state.in_((TicketState.WAITING_ON_REQUESTER, TicketState.WAITING_ON_THIRD_PARTY))
+        )
+    if tag.strip():
+        query = query.where(
+            Ticket.tag_rows.any(TicketTag.tag == "-".join(tag.strip().lower().split()))
         )
     if search.strip():
         text = search.strip().lstrip("#")

@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from takepoint.accounts.auth import Responder, Viewer
-from takepoint.accounts.models import Role
+from takepoint.accounts.models import Role, User
 from takepoint.accounts.service import list_users
+from takepoint.desk import bulk, requesters, sla
 from takepoint.desk import service as desk
-from takepoint.desk import sla
-from takepoint.desk.models import Channel, Priority, Ticket, TicketState
+from takepoint.desk.models import Channel, Level, Priority, Ticket, TicketState
+from takepoint.desk.requesters import find_staff
 from takepoint.desk.service import QueueView
 from takepoint.lib import csrf
+from takepoint.lib.db import MAX_ID
 from takepoint.lib.deps import DbSession, Now
 from takepoint.lib.errors import InvalidInput
 from takepoint.lib.templating import render
-from takepoint.timeline.chain import entries
 
+E = TypeVar("E", bound=enum.StrEnum)
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
 
 TABS = (
@@ -44,17 +48,29 @@ STATE_BUTTONS = (
 _URGENCY = {"breached": 0, "running": 1, "paused": 2}
 
 
-def _to(ticket_id: int, message: str) -> RedirectResponse:
+def to_ticket(ticket_id: int, message: str) -> RedirectResponse:
     return RedirectResponse(f"/desk/tickets/{ticket_id}?flash={quote(message)}", status_code=303)
 
 
-def _optional_id(value: str, field: str) -> int | None:
+def optional_id(value: str, field: str) -> int | None:
+    """A form's id field: empty for none; anything but a whole number an id can be is refused."""
     value = value.strip()
     if not value:
         return None
-    if not value.isdigit():
-        raise InvalidInput(f"{value!r} is not an id", field=field)
+    if not value.isdigit() or len(value) > 10 or int(value) > MAX_ID:
+        raise InvalidInput(f"{value[:40]!r} is not an id", field=field)
     return int(value)
+
+
+def choice(kind: type[E], value: str, field: str) -> E | None:
+    """A form's select: empty for "not chosen", else one of the enum's values."""
+    if not value.strip():
+        return None
+    try:
+        return kind(value.strip())
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise InvalidInput(f"{value!r} is not one of {allowed}", field=field) from None
 
 
 def nearest_clock(ticket: Ticket, now: datetime) -> sla.ClockView | None:
@@ -75,8 +91,9 @@ def queue_page(
     now: Now,
     view: QueueView = QueueView.MINE,
     q: Annotated[str, Query(max_length=200)] = "",
+    tag: Annotated[str, Query(max_length=50)] = "",
 ) -> Response:
-    found = desk.queue(session, view=view, user=principal.user, now=now, search=q)
+    found = desk.queue(session, view=view, user=principal.user, now=now, search=q, tag=tag)
     return render(
         request,
         "desk/queue.html",
@@ -85,9 +102,56 @@ def queue_page(
             "view": view,
             "tabs": TABS,
             "q": q,
+            "tag": tag,
+            "agents": active_agents(session),
+            "states": STATE_BUTTONS,
             "can_act": principal.user.role.allows(Role.RESPONDER),
         },
     )
+
+
+def active_agents(session: Session) -> list[User]:
+    return [u for u in list_users(session) if u.is_active and u.role.allows(Role.RESPONDER)]
+
+
+@router.post("/desk/bulk")
+def bulk_change(
+    principal: Responder,
+    session: DbSession,
+    now: Now,
+    action: Annotated[str, Form()],
+    ticket_ids: Annotated[list[str] | None, Form()] = None,
+    assignee_id: Annotated[str, Form()] = "",
+    state: Annotated[str, Form()] = "",
+    back: Annotated[str, Form(max_length=500)] = "/desk",
+) -> Response:
+    """Assign or move the ticked tickets of a queue, all or none."""
+    ids = [i for i in (optional_id(v, "ticket_ids") for v in ticket_ids or []) if i is not None]
+    if action == "assign":
+        changed = bulk.bulk_assign(
+            session,
+            ticket_ids=ids,
+            assignee_id=optional_id(assignee_id, "assignee_id"),
+            user=principal.user,
+            now=now,
+        )
+        who = changed[0].assignee.display_name if changed and changed[0].assignee else "nobody"
+        said = f"{len(changed)} tickets assigned to {who}."
+    elif action == "state":
+        try:
+            chosen = TicketState(state)
+        except ValueError:
+            raise InvalidInput(f"{state!r} is not a ticket state", field="state") from None
+        changed = bulk.bulk_state(
+            session, ticket_ids=ids, state=chosen, user=principal.user, now=now
+        )
+        said = f"{len(changed)} tickets set to {chosen.label.lower()}."
+    else:
+        raise InvalidInput(f"{action!r} is neither assign nor state", field="action")
+    # Back to the queue the agent was on; only a path on this site.
+    target = back if back.startswith("/desk") and "//" not in back else "/desk"
+    joiner = "&" if "?" in target else "?"
+    return RedirectResponse(f"{target}{joiner}flash={quote(said)}", status_code=303)
 
 
 @router.get("/desk/call")
@@ -98,6 +162,8 @@ def call_page(
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
     matches = desk.find_requesters(session, query=q)
+    known = {r.user_id for r in matches if r.user_id is not None}
+    staff = [u for u in find_staff(session, query=q) if u.id not in known] if q else []
     typed_phone = bool(q) and sum(ch.isdigit() for ch in q) >= 3 and not q.isalpha()
     return render(
         request,
@@ -105,8 +171,10 @@ def call_page(
         {
             "q": q,
             "matches": matches,
+            "staff": staff,
+            "levels": list(Level),
             # Nobody found: what the agent typed becomes the new requester's name or phone.
-            "new_name": "" if matches or typed_phone else q,
+            "new_name": "" if matches or staff or typed_phone else q,
             "new_phone": q if typed_phone and not matches else "",
             "categories": desk.list_categories(session),
             "priorities": list(Priority),
@@ -125,10 +193,18 @@ def log_call(
     new_phone: Annotated[str, Form(max_length=50)] = "",
     new_email: Annotated[str, Form(max_length=320)] = "",
     description: Annotated[str, Form()] = "",
-    priority: Annotated[Priority, Form()] = Priority.P3,
+    priority: Annotated[str, Form()] = "",
+    impact: Annotated[str, Form()] = "",
+    urgency: Annotated[str, Form()] = "",
     category_id: Annotated[str, Form()] = "",
 ) -> Response:
-    chosen = _optional_id(requester_id, "requester_id")
+    chosen = None
+    if requester_id.startswith("user:"):
+        staff_id = optional_id(requester_id.removeprefix("user:"), "requester_id")
+        if staff_id is not None:
+            chosen = requesters.requester_for_user(session, user_id=staff_id, now=now).id
+    else:
+        chosen = optional_id(requester_id, "requester_id")
     if chosen is None:
         if not new_name.strip():
             raise InvalidInput(
@@ -143,93 +219,54 @@ def log_call(
         requester_id=chosen,
         title=title,
         description=description,
-        priority=priority,
-        category_id=_optional_id(category_id, "category_id"),
+        priority=choice(Priority, priority, "priority"),
+        impact=choice(Level, impact, "impact"),
+        urgency=choice(Level, urgency, "urgency"),
+        category_id=optional_id(category_id, "category_id"),
         channel=Channel.PHONE,
         user=principal.user,
         now=now,
     )
-    return _to(ticket.id, f"Ticket #{ticket.id} logged for {ticket.requester.name}.")
+    return to_ticket(ticket.id, f"Ticket #{ticket.id} logged for {ticket.requester.name}.")
 
 
-@router.get("/desk/tickets/{ticket_id}")
-def ticket_page(
-    request: Request, ticket_id: int, principal: Viewer, session: DbSession, now: Now
+@router.get("/desk/requesters/{requester_id}")
+def requester_page(
+    request: Request,
+    requester_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    principal: Viewer,
+    session: DbSession,
+    q: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
-    ticket = desk.get_ticket(session, ticket_id)
-    agents = [u for u in list_users(session) if u.is_active and u.role.allows(Role.RESPONDER)]
+    """A requester, their tickets, and finding a duplicate record of them to merge."""
+    requester = desk.get_requester(session, requester_id)
+    duplicates = [r for r in desk.find_requesters(session, query=q) if r.id != requester.id]
     return render(
         request,
-        "desk/ticket.html",
+        "desk/requester.html",
         {
-            "ticket": ticket,
-            "clocks": [sla.view(row, now=now) for row in ticket.clocks],
-            "conversation": desk.messages(session, ticket=ticket, public_only=False),
-            "timeline": entries(session, ticket.chain),
-            "agents": agents,
-            "states": STATE_BUTTONS,
-            "priorities": list(Priority),
+            "requester": requester,
+            "tickets": requesters.tickets_of(session, requester_id=requester.id),
+            "q": q,
+            "duplicates": duplicates,
             "can_act": principal.user.role.allows(Role.RESPONDER),
         },
     )
 
 
-@router.post("/desk/tickets/{ticket_id}/messages")
-def add_message(
-    ticket_id: int,
+@router.post("/desk/requesters/{requester_id}/merge")
+def merge_requester(
+    requester_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     principal: Responder,
     session: DbSession,
     now: Now,
-    body: Annotated[str, Form()],
-    kind: Annotated[str, Form()] = "reply",
+    merge_id: Annotated[str, Form()],
 ) -> Response:
-    if kind == "note":
-        desk.add_note(session, ticket_id=ticket_id, body=body, user=principal.user, now=now)
-        return _to(ticket_id, "Internal note added; the requester does not see it.")
-    if kind != "reply":
-        raise InvalidInput(f"{kind!r} is neither a reply nor a note", field="kind")
-    desk.reply(session, ticket_id=ticket_id, body=body, user=principal.user, now=now)
-    return _to(ticket_id, "Reply sent to the requester.")
-
-
-@router.post("/desk/tickets/{ticket_id}/state")
-def set_state(
-    ticket_id: int,
-    principal: Responder,
-    session: DbSession,
-    now: Now,
-    state: Annotated[TicketState, Form()],
-) -> Response:
-    desk.set_state(session, ticket_id=ticket_id, state=state, user=principal.user, now=now)
-    return _to(ticket_id, f"State: {state.label}.")
-
-
-@router.post("/desk/tickets/{ticket_id}/assign")
-def assign(
-    ticket_id: int,
-    principal: Responder,
-    session: DbSession,
-    now: Now,
-    assignee_id: Annotated[str, Form()] = "",
-) -> Response:
-    ticket = desk.assign(
-        session,
-        ticket_id=ticket_id,
-        user=principal.user,
-        now=now,
-        assignee_id=_optional_id(assignee_id, "assignee_id"),
+    other = optional_id(merge_id, "merge_id")
+    if other is None:
+        raise InvalidInput("choose the duplicate record to merge", field="merge_id")
+    kept = requesters.merge_requesters(
+        session, keep_id=requester_id, merge_id=other, user=principal.user, now=now
     )
-    who = ticket.assignee.display_name if ticket.assignee is not None else "nobody"
-    return _to(ticket_id, f"Assigned to {who}.")
-
-
-@router.post("/desk/tickets/{ticket_id}/priority")
-def set_priority(
-    ticket_id: int,
-    principal: Responder,
-    session: DbSession,
-    now: Now,
-    priority: Annotated[Priority, Form()],
-) -> Response:
-    desk.set_priority(session, ticket_id=ticket_id, priority=priority, user=principal.user, now=now)
-    return _to(ticket_id, f"Priority {priority.value.upper()}.")
+    said = quote(f"Merged: {kept.name} is one record now.")
+    return RedirectResponse(f"/desk/requesters/{kept.id}?flash={said}", status_code=303)

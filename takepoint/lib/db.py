@@ -18,6 +18,8 @@ from sqlalchemy.types import TypeDecorator
 
 # How long a SQLite writer waits for another to finish before giving up.
 BUSY_TIMEOUT_SECONDS = 10
+# The largest id an INTEGER column holds on PostgreSQL: a larger one names nothing.
+MAX_ID = 2**31 - 1
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

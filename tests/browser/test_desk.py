@@ -58,11 +58,15 @@ def test_it_logs_a_call_replies_notes_and_pauses_the_clock(
     page.get_by_label("Phone", exact=True).fill("020 7946 0555")
     page.get_by_label("What is wrong").fill("Label printer in pharmacy prints blank labels")
     page.get_by_label("Details").fill("Since this morning; the ribbon was replaced last week.")
-    expect(page.get_by_label("Priority")).to_have_value("p3")
+    # No priority chosen: impact and urgency give it by the matrix (high x medium is P2).
+    expect(page.get_by_label("Priority")).to_have_value("")
+    page.get_by_label("Impact (how many)").select_option("high")
+    page.get_by_label("Urgency (how soon)").select_option("medium")
     _shoot(page, tmp_path, "desk_call.png")
     page.get_by_role("button", name="Open ticket").click()
 
     expect(page.get_by_role("status")).to_contain_text("logged for Bo Porter")
+    expect(page.locator("#ticket-priority")).to_have_text("P2")
     expect(page.locator("#requester")).to_contain_text("Bo Porter")
     expect(page.locator("#clock-first_response")).to_have_attribute("data-state", "running")
     expect(page.locator("#sla-reason")).to_have_text("rule 'Standard': it matches every ticket")

@@ -1,22 +1,40 @@
-"""The requester portal: emailed one-time links, the portal's own session, and only public
-replies, on both databases."""
+"""The requester portal: emailed one-time links, the portal's own session, only public replies,
+and files sent with a ticket or a message, on both databases."""
 
 from __future__ import annotations
 
+import io
 import re
+import struct
+import zlib
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from takepoint.accounts.models import Role
+from takepoint.accounts.models import Role, User
+from takepoint.app import create_app
+from takepoint.desk import attachments
 from takepoint.desk import service as desk
-from takepoint.desk.models import Channel, PortalLink, Requester, Ticket, TicketState
+from takepoint.desk.models import (
+    Attachment,
+    Channel,
+    Message,
+    PortalLink,
+    Requester,
+    Ticket,
+    TicketState,
+)
+from takepoint.incidents.evidence import evidence_root
 from takepoint.lib.clock import FakeClock
 from takepoint.lib.context import Context
+from takepoint.lib.db import Database
+from takepoint.lib.settings import Settings
 from takepoint.notify.models import Notification
+from takepoint.timeline.chain import verify_all
+from takepoint.timeline.models import TimelineEntry
 from tests.factories import csrf_token, login, make_user
 from tests.notify.conftest import DeliverJob, mail_settings, run_deliver
 from tests.notify.receivers import SmtpReceiver, smtp_server
@@ -24,6 +42,30 @@ from tests.notify.receivers import SmtpReceiver, smtp_server
 __all__ = ["mail_settings", "run_deliver", "smtp_server"]
 
 LINK_IN_MAIL = re.compile(r"https?://[^/\s]+(/portal/signin/\S+)")
+ZIP = b"PK\x03\x04" + b"\x00" * 60
+
+
+def png(width: int = 2, height: int = 2) -> bytes:
+    """A real PNG: green and white diagonal stripes."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + body))
+        return struct.pack(">I", len(body)) + kind + body + crc
+
+    rows = b"".join(
+        b"\x00"
+        + b"".join(
+            bytes((30, 140, 70) if (x + y) // 8 % 2 else (250, 250, 250)) for x in range(width)
+        )
+        for y in range(height)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _requester(session: Session, clock: FakeClock, name: str, email: str) -> Requester:
@@ -47,7 +89,9 @@ def _use(client: TestClient, path: str) -> int:
     return client.post(path, data={"csrf_token": token}).status_code
 
 
-def _sign_in(client: TestClient, session: Session, context: Context, requester: Requester) -> str:
+def sign_in_requester(
+    client: TestClient, session: Session, context: Context, requester: Requester
+) -> str:
     """Signs in through the link page; returns a CSRF token for further posts."""
     assert _use(client, f"/portal/signin/{_token_for(session, context, requester)}") == 303
     return csrf_token(client, "/portal/tickets/new")
@@ -111,7 +155,9 @@ def test_it_refuses_an_expired_or_tampered_link(
     assert refused.status_code == 410
 
     fresh = _token_for(session, context, ada)
-    tampered = client.get(f"/portal/signin/{fresh[:-2]}xx")
+    # A whole character of the signature changed (the last one may carry only padding bits).
+    swapped = "A" if fresh[-6] != "A" else "B"
+    tampered = client.get(f"/portal/signin/{fresh[:-6]}{swapped}{fresh[-5:]}")
     assert tampered.status_code == 400
     assert "not valid" in tampered.text
     signed_elsewhere = URLSafeTimedSerializer("another key entirely", salt="takepoint-portal")
@@ -150,7 +196,7 @@ def test_it_refuses_a_post_without_the_csrf_token(
     path = f"/portal/signin/{_token_for(session, context, ada)}"
     client.get(path)
     assert client.post(path).status_code == 403
-    _sign_in(client, session, context, ada)
+    sign_in_requester(client, session, context, ada)
     refused = client.post("/portal/tickets/new", data={"title": "Forged"})
     assert refused.status_code == 403
     assert session.scalar(select(func.count()).select_from(Ticket)) == 0
@@ -181,7 +227,7 @@ def test_it_opens_a_ticket_and_shows_only_the_requesters_own(
         channel=Channel.PHONE,
         now=clock.now(),
     )
-    csrf = _sign_in(client, session, context, ada)
+    csrf = sign_in_requester(client, session, context, ada)
     made = client.post(
         "/portal/tickets/new",
         data={"title": "Ward printer jams", "description": "Bay 3", "csrf_token": csrf},
@@ -220,7 +266,7 @@ def test_it_never_shows_an_internal_note(
         user=agent,
         now=clock.now(),
     )
-    csrf = _sign_in(client, session, context, ada)
+    csrf = sign_in_requester(client, session, context, ada)
     client.post(
         f"/portal/tickets/{ticket.id}/messages", data={"body": "Still drops", "csrf_token": csrf}
     )
@@ -260,7 +306,7 @@ def test_it_reopens_a_waiting_ticket_when_the_requester_replies(
         user=agent,
         now=clock.now(),
     )
-    csrf = _sign_in(client, session, context, ada)
+    csrf = sign_in_requester(client, session, context, ada)
     assert "Waiting for your answer" in client.get(f"/portal/tickets/{ticket.id}").text
     clock.advance(timedelta(hours=1))
     answered = client.post(
@@ -277,7 +323,7 @@ def test_it_signs_out(
     client: TestClient, session: Session, clock: FakeClock, context: Context
 ) -> None:
     ada = _requester(session, clock, "Ada Ward", "ada@stmarys.example")
-    csrf = _sign_in(client, session, context, ada)
+    csrf = sign_in_requester(client, session, context, ada)
     out = client.post("/portal/signout", data={"csrf_token": csrf})
     assert out.status_code == 303
     assert client.get("/portal/tickets").headers["location"] == "/portal"
@@ -287,8 +333,240 @@ def test_it_ends_the_portal_session_after_seven_days(
     client: TestClient, session: Session, clock: FakeClock, context: Context
 ) -> None:
     ada = _requester(session, clock, "Ada Ward", "ada@stmarys.example")
-    _sign_in(client, session, context, ada)
+    sign_in_requester(client, session, context, ada)
     clock.advance(timedelta(days=6, hours=23))
     assert client.get("/portal/tickets").status_code == 200
     clock.advance(timedelta(hours=2))
     assert client.get("/portal/tickets").status_code == 303
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+def _counts(session: Session, settings: Settings) -> tuple[int, ...]:
+    """What a refused upload must not leave behind: rows of every kind, and stored files."""
+    root = evidence_root(settings)
+    stored = [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+    return (
+        *(
+            session.scalar(select(func.count()).select_from(table)) or 0
+            for table in (Ticket, Message, TimelineEntry, Attachment)
+        ),
+        len(stored),
+    )
+
+
+def test_it_opens_a_ticket_with_a_photo_the_requester_then_sees(
+    client: TestClient, session: Session, clock: FakeClock, context: Context
+) -> None:
+    ada = _requester(session, clock, "Ada Ward", "ada@stmarys.example")
+    csrf = sign_in_requester(client, session, context, ada)
+    page = client.get("/portal/tickets/new").text
+    assert 'enctype="multipart/form-data"' in page and 'type="file"' in page
+
+    made = client.post(
+        "/portal/tickets/new",
+        data={"title": "Drive light is off", "description": "Desk 4", "csrf_token": csrf},
+        files={"file": ("drive.png", png(), "image/png")},
+    )
+    assert made.status_code == 303, made.text
+    ticket = session.scalars(select(Ticket)).one()
+    [file] = attachments.for_ticket(session, ticket, requester_view=True)
+    assert (file.filename, file.from_requester, file.shown_to_requester) == (
+        "drive.png",
+        True,
+        True,
+    )
+    shown = client.get(f"/portal/tickets/{ticket.id}").text
+    url = f"/portal/tickets/{ticket.id}/files/{file.id}"
+    assert f'<img class="thumb" src="{url}"' in shown
+    image = client.get(url)
+    assert image.status_code == 200 and image.content == png()
+    assert image.headers["content-type"] == "image/png"
+    assert verify_all(session)[1] == []
+
+
+def test_it_leaves_nothing_when_the_new_tickets_file_is_refused(
+    client: TestClient, session: Session, clock: FakeClock, context: Context, settings: Settings
+) -> None:
+    ada = _requester(session, clock, "Ada Ward", "ada@stmarys.example")
+    csrf = sign_in_requester(client, session, context, ada)
+    before = _counts(session, settings)
+    for name, body, status, says in (
+        ("minutes.docx", ZIP, 415, "a ZIP archive"),
+        ("photo.jpg", b"", 422, "Nothing was sent: the file is empty"),
+    ):
+        refused = client.post(
+            "/portal/tickets/new",
+            data={"title": "Printer offline", "description": "Since 9", "csrf_token": csrf},
+            files={"file": (name, body, "application/octet-stream")},
+        )
+        assert refused.status_code == status, refused.text
+        # The form again, as it was typed, with the error under the file field.
+        assert 'id="file-error" role="alert"' in refused.text
+        assert says in refused.text.split('id="file-error"')[1][:300]
+        assert 'value="Printer offline"' in refused.text and ">Since 9</textarea>" in refused.text
+        assert _counts(session, settings) == before
+
+
+def test_it_refuses_a_file_over_the_limit_next_to_the_field(
+    session: Session, clock: FakeClock, context: Context, settings: Settings, db: Database
+) -> None:
+    small = settings.model_copy(update={"evidence_max_bytes": 2048})
+    app = create_app(small, registry=context.registry, clock=clock, db=db)
+    ada = _requester(session, clock, "Ada Ward", "ada@stmarys.example")
+    with TestClient(app, follow_redirects=False) as client:
+        csrf = sign_in_requester(client, session, context, ada)
+        ticket = desk.open_ticket(
+            session,
+            requester_id=ada.id,
+            title="Screen flickers",
+            channel=Channel.WEB,
+            now=clock.now(),
+        )
+        before = _counts(session, small)
+        too_big = client.post(
+            f"/portal/tickets/{ticket.id}/messages",
+            data={"body": "Here is a photo", "csrf_token": csrf},
+            files={"file": ("screen.png", png() + bytes(range(256)) * 12, "image/png")},
+        )
+        assert too_big.status_code == 413
+        assert "larger than the 2.0 KB limit" in too_big.text.split('id="file-error"')[1][:300]
+        assert ">Here is a photo</textarea>" in too_big.text
+        assert _counts(session, small) == before
+
+        # Far over the limit, the upload is refused by its length before it is read.
+        far = client.post(
+            f"/portal/tickets/{ticket.id}/messages",
+            data={"body": "Here is a photo", "csrf_token": csrf},
+            files={"file": ("screen.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 200_000, "image/png")},
+        )
+        assert far.status_code == 413
+        assert "larger than the 2.0 KB limit" in far.text
+        assert _counts(session, small) == before
+
+
+def test_it_sends_a_file_with_a_reply(
+    client: TestClient, session: Session, clock: FakeClock, context: Context, settings: Settings
+) -> None:
+    ada = _requester(session, clock, "Ada Ward", "ada@stmarys.example")
+    ticket = desk.open_ticket(
+        session, requester_id=ada.id, title="Disk full", channel=Channel.WEB, now=clock.now()
+    )
+    csrf = sign_in_requester(client, session, context, ada)
+    sent = client.post(
+        f"/portal/tickets/{ticket.id}/messages",
+        data={"body": "The error it shows", "csrf_token": csrf},
+        files={"file": ("error.log", b"No space left on device\n", "text/plain")},
+    )
+    assert sent.status_code == 303, sent.text
+    message = desk.messages(session, ticket=ticket, public_only=True)[-1]
+    [file] = attachments.for_ticket(session, ticket, requester_view=True)
+    assert file.message_id == message.id
+    page = client.get(f"/portal/tickets/{ticket.id}").text
+    conversation = page.split('id="talk-h"')[1]
+    assert "The error it shows" in conversation and "error.log" in conversation
+    download = client.get(f"/portal/tickets/{ticket.id}/files/{file.id}")
+    assert download.headers["content-disposition"] == 'attachment; filename="error.log"'
+    assert download.headers["content-type"].startswith("text/plain")
+
+    # Nothing typed: the form again, and the file is not kept.
+    before = _counts(session, settings)
+    empty = client.post(
+        f"/portal/tickets/{ticket.id}/messages",
+        data={"body": "  ", "csrf_token": csrf},
+        files={"file": ("more.log", b"more\n", "text/plain")},
+    )
+    assert empty.status_code == 422
+    assert 'id="body-error"' in empty.text
+    assert _counts(session, settings) == before
+
+
+def test_it_serves_a_requester_only_what_is_shown_on_their_own_tickets(
+    client: TestClient, session: Session, clock: FakeClock, context: Context, settings: Settings
+) -> None:
+    ada = _requester(session, clock, "Ada Ward", "ada@stmarys.example")
+    ben = _requester(session, clock, "Ben Ott", "ben@stmarys.example")
+    agent = make_user(session, clock, name="Sam Okafor")
+    root = evidence_root(settings)
+    adas = desk.open_ticket(
+        session, requester_id=ada.id, title="Kettle socket", channel=Channel.WEB, now=clock.now()
+    )
+    bens = desk.open_ticket(
+        session, requester_id=ben.id, title="Ben's scanner", channel=Channel.WEB, now=clock.now()
+    )
+
+    def add(
+        ticket: Ticket,
+        name: str,
+        *,
+        user: User | None = None,
+        requester: Requester | None = None,
+        shared: bool = False,
+        message_id: int | None = None,
+    ) -> int:
+        return attachments.add(
+            session,
+            ticket=ticket,
+            stream=io.BytesIO(png()),
+            filename=name,
+            now=clock.now(),
+            root=root,
+            max_bytes=settings.evidence_max_bytes,
+            user=user,
+            requester=requester,
+            shared=shared,
+            message_id=message_id,
+        ).id
+
+    note = desk.add_note(
+        session, ticket_id=adas.id, body="Cable was pulled", user=agent, now=clock.now()
+    )
+    shown = add(adas, "shown.png", user=agent, shared=True)
+    hidden = add(adas, "hidden.png", user=agent)
+    on_note = add(adas, "on-note.png", user=agent, message_id=note.id)
+    bens_own = add(bens, "bens.png", requester=ben)
+    # Even with its flag set by hand, a file on an internal note stays internal.
+    session.execute(update(Attachment).where(Attachment.id == on_note).values(shared=True))
+
+    sign_in_requester(client, session, context, ada)
+    assert client.get(f"/portal/tickets/{adas.id}/files/{shown}").status_code == 200
+    missing = client.get(f"/portal/tickets/{adas.id}/files/9999")
+    assert missing.status_code == 404
+    for ticket_id, file_id in (
+        (adas.id, hidden),
+        (adas.id, on_note),
+        (adas.id, bens_own),
+        (bens.id, bens_own),
+    ):
+        refused = client.get(f"/portal/tickets/{ticket_id}/files/{file_id}")
+        assert refused.status_code == 404
+        assert "hidden.png" not in refused.text and "on-note.png" not in refused.text
+    page = client.get(f"/portal/tickets/{adas.id}").text
+    assert "shown.png" in page
+    for secret in ("hidden.png", "on-note.png", "Cable was pulled", f"/files/{hidden}"):
+        assert secret not in page
+    for path in (
+        f"/portal/tickets/99999999999999999999/files/{shown}",
+        f"/portal/tickets/{adas.id}/files/99999999999999999999",
+        "/portal/tickets/99999999999999999999",
+    ):
+        assert client.get(path).status_code in (404, 422)
+
+
+def test_it_keeps_a_requester_out_of_the_api(
+    client: TestClient, session: Session, clock: FakeClock, context: Context
+) -> None:
+    ada = _requester(session, clock, "Ada Ward", "ada@stmarys.example")
+    ticket = desk.open_ticket(
+        session, requester_id=ada.id, title="VPN drops", channel=Channel.WEB, now=clock.now()
+    )
+    csrf = sign_in_requester(client, session, context, ada)
+    for path in (f"/api/v1/tickets/{ticket.id}/files", f"/api/v1/tickets/{ticket.id}/messages"):
+        assert client.get(path).status_code == 401
+    upload = client.post(
+        f"/api/v1/tickets/{ticket.id}/files",
+        headers={"X-CSRF-Token": csrf},
+        files={"file": ("a.png", png(), "image/png")},
+    )
+    assert upload.status_code == 401
