@@ -7,6 +7,7 @@ from takepoint.engine import models as engine_models
 from takepoint.incidents import models as incidents_models
 from takepoint.incidents import record_models as incident_record_models
 from takepoint.lib.db import Base
+from takepoint.mail import models as mail_models
 from takepoint.notify import models as notify_models
 from takepoint.oncall import models as oncall_models
 from takepoint.reviews import models as reviews_models
@@ -21,6 +22,7 @@ __all__ = [
     "engine_models",
     "incident_record_models",
     "incidents_models",
+    "mail_models",
     "notify_models",
     "oncall_models",
     "reviews_models",

@@ -6,6 +6,7 @@ from takepoint.cli import (
     catalog,
     desk,
     incidents,
+    mail,
     notify,
     oncall,
     ops,
@@ -40,6 +41,8 @@ app.add_typer(desk.sla_app, name="sla")
 app.add_typer(users.token_app, name="token")
 app.add_typer(signals.integration_app, name="integration")
 app.add_typer(notify.notify_app, name="notify")
+app.add_typer(mail.mailbox_app, name="mailbox")
+app.command("mail-in")(mail.mail_in)
 app.command()(signals.alerts)
 app.command()(reviews.verify)
 app.add_typer(reviews.report_app, name="report")

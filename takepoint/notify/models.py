@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from takepoint.accounts.models import User
@@ -141,6 +142,12 @@ class Notification(Base):
     # When it was failed or cancelled.
     ended_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # For desk mail (emails to a bare address only): the From address instead of
+    # TAKEPOINT_SMTP_FROM, extra headers (In-Reply-To, References, Auto-Submitted) and files
+    # to attach, each {"path": relative to the data folder, "filename", "content_type"}.
+    sender: Mapped[str | None] = mapped_column(String(320))
+    headers: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
     user: Mapped[User | None] = relationship()
     contact_method: Mapped[ContactMethod | None] = relationship()

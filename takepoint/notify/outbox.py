@@ -27,7 +27,7 @@ from takepoint.notify.models import (
     NotificationState,
 )
 from takepoint.notify.service import channel_name
-from takepoint.notify.transports import OutgoingMessage, TransportError
+from takepoint.notify.transports import OutgoingFile, OutgoingMessage, TransportError
 
 MAX_ATTEMPTS = 6
 GIVE_UP_AFTER = timedelta(minutes=10)
@@ -87,6 +87,16 @@ def prepare(session: Session, *, ids: list[int], worker: str) -> list[Delivery]:
                     body=row.body,
                     html=row.html,
                     urgency=row.urgency,
+                    sender=row.sender,
+                    headers=tuple((row.headers or {}).items()),
+                    files=tuple(
+                        OutgoingFile(
+                            path=item["path"],
+                            filename=item["filename"],
+                            content_type=item["content_type"],
+                        )
+                        for item in row.attachments or ()
+                    ),
                 ),
             )
         )

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -35,6 +37,20 @@ from takepoint.notify.transports import check_email
 MAX_KEY_LENGTH = 200
 MAX_SUBJECT_LENGTH = 300
 _KEY = re.compile(r"^[\x21-\x7e]+$")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,76}$")
+# Headers the transport writes itself; a caller's extra headers may not replace them.
+_OWN_HEADERS = frozenset(
+    {
+        "from",
+        "to",
+        "subject",
+        "date",
+        "message-id",
+        "x-takepoint-key",
+        "content-type",
+        "mime-version",
+    }
+)
 
 
 def _check_key(key: str) -> str:
@@ -142,6 +158,36 @@ def notify_user(
     return rows
 
 
+def _check_headers(headers: Mapping[str, str] | None) -> dict[str, str] | None:
+    if not headers:
+        return None
+    checked = {}
+    for name, value in headers.items():
+        if not _HEADER_NAME.match(name) or name.lower() in _OWN_HEADERS:
+            raise InvalidInput(f"{name!r} cannot be set as an extra header", field="headers")
+        # A line break would start a header of its own.
+        checked[name] = " ".join(str(value).split())[:2000]
+    return checked
+
+
+def _check_attachments(attachments: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+    checked = []
+    for item in attachments or ():
+        path = str(item.get("path", ""))
+        if not path or path.startswith("/") or ".." in path.split("/"):
+            raise InvalidInput(
+                "an attachment's path is relative to the data folder", field="attachments"
+            )
+        checked.append(
+            {
+                "path": path,
+                "filename": str(item.get("filename") or "attachment"),
+                "content_type": str(item.get("content_type") or "application/octet-stream"),
+            }
+        )
+    return checked
+
+
 def address_channel(address: str) -> str:
     return f"email ({address})"[:200]
 
@@ -155,12 +201,19 @@ def notify_address(
     key: str,
     now: datetime,
     html: str | None = None,
+    sender: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    attachments: Sequence[Mapping[str, Any]] | None = None,
 ) -> Notification:
     """Queue one email, due now, to an address that belongs to no user (a desk requester).
 
     Idempotent on `key`, which is also the row's own key and group key: a second call returns
     the row of the first, in whatever state, and adds nothing. Such a message is retried like
     any other, but has no other way to go: when it fails, it stays failed.
+
+    Desk mail gives `sender` (the mailbox's address, for From), `headers` (In-Reply-To,
+    References, Auto-Submitted: anything but the headers the transport writes itself) and
+    `attachments` (files in the data folder, by relative path).
     """
     key = _check_key(key)
     existing = list_group(session, group_key=key)
@@ -171,6 +224,10 @@ def notify_address(
         # The key names a notify_user call; sharing its group would cancel with its pages.
         raise Conflict("this key is already used for a message to a person", field="key")
     address = check_email(address, field="address")
+    if sender is not None:
+        sender = check_email(sender, field="sender")
+    extra = _check_headers(headers)
+    files = _check_attachments(attachments)
     row = Notification(
         key=key,
         group_key=key,
@@ -186,6 +243,9 @@ def notify_address(
         state=NotificationState.PENDING,
         due_at=now,
         created_at=now,
+        sender=sender,
+        headers=extra,
+        attachments=files or None,
     )
     session.add(row)
     session.flush()

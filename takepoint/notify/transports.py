@@ -15,9 +15,11 @@ import ssl
 import threading
 import warnings
 from dataclasses import dataclass
+from email import encoders
 from email.charset import QP, Charset
 from email.header import Header
 from email.message import Message
+from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.mime.text import MIMEText
@@ -46,6 +48,14 @@ class TransportError(Exception):
 
 
 @dataclass(frozen=True)
+class OutgoingFile:
+    # Relative to the data folder (the evidence store).
+    path: str
+    filename: str
+    content_type: str
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     key: str
     to: str  # an email address or an Apprise URL
@@ -53,6 +63,10 @@ class OutgoingMessage:
     body: str
     html: str | None
     urgency: Urgency
+    # Desk mail: From, extra headers (In-Reply-To, References, Auto-Submitted) and files.
+    sender: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    files: tuple[OutgoingFile, ...] = ()
 
 
 class Transport(Protocol):
@@ -97,19 +111,44 @@ def _text(name: str, value: str) -> str:
     return value if value.isascii() else Header(value, "utf-8", header_name=name).encode()
 
 
+def _file(item: OutgoingFile, settings: Settings) -> Message:
+    maintype, _, subtype = item.content_type.partition("/")
+    part = MIMEBase(maintype or "application", subtype or "octet-stream")
+    try:
+        part.set_payload((settings.data_dir / item.path).read_bytes())
+    except OSError as exc:
+        raise TransportError(
+            f"the attachment {item.filename} cannot be read: {exc.strerror}", permanent=True
+        ) from None
+    encoders.encode_base64(part)
+    part.add_header("Content-Disposition", "attachment", filename=("utf-8", "", item.filename))
+    return part
+
+
 def build_email(message: OutgoingMessage, settings: Settings) -> Message:
     """The page as an email. Built with the classic message classes, which store headers as
     given: the modern `EmailMessage` parses every header on the way in and made building a
-    page cost more than the rest of sending it."""
+    page cost more than the rest of sending it.
+
+    Every message says it was sent automatically (`Auto-Submitted: auto-generated`, RFC 3834),
+    so vacation responders and other desks do not answer it, unless its extra headers say
+    otherwise (an agent's reply, written by a person, carries `Auto-Submitted: no`)."""
     email: Message = _part(message.body, "plain")
     if message.html:
         email = MIMEMultipart("alternative", _subparts=[email, _part(message.html, "html")])
-    email["From"] = _address(settings.smtp_from)
+    if message.files:
+        files = [_file(item, settings) for item in message.files]
+        email = MIMEMultipart("mixed", _subparts=[email, *files])
+    email["From"] = _address(message.sender or settings.smtp_from)
     email["To"] = _address(message.to)
     email["Subject"] = _text("Subject", message.subject)
     email["Date"] = formatdate(localtime=False)
     email["Message-ID"] = message_id(message.key)
     email[KEY_HEADER] = _text(KEY_HEADER, message.key)
+    extra = dict(message.headers)
+    extra.setdefault("Auto-Submitted", "auto-generated")
+    for name, value in extra.items():
+        email[name] = _text(name, value)
     if message.urgency is Urgency.HIGH:
         email["X-Priority"] = "1"
     return email
