@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -79,6 +80,14 @@ def install_error_handlers(app: FastAPI) -> None:
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
         return response
+
+    # A value the database cannot hold, such as an id past 64 bits in a URL: SQLite refuses
+    # it before the query (OverflowError), PostgreSQL in it (DataError). The caller sent it.
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, exc: Exception) -> Response:
+        log.warning("value out of range on %s %s: %s", request.method, request.url.path, exc)
+        return _respond(request, 422, "a value in the request is out of range")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -209,17 +209,17 @@ def update(
     now: Now,
     form: MailboxFormData,
 ) -> Response:
+    has_secret = bool(mailboxes.get_mailbox(session, mailbox_id).secret)
     try:
         mailboxes.update_mailbox(session, mailbox_id=mailbox_id, fields=form.fields(), now=now)
     except TakepointError as exc:
         session.rollback()
-        mailbox = mailboxes.get_mailbox(session, mailbox_id)
         return _form_page(
             request,
             session,
             form=form.values,
             mailbox_id=mailbox_id,
-            has_secret=bool(mailbox.secret),
+            has_secret=has_secret,
             errors={exc.field or "name": exc.message},
             status_code=exc.status_code,
         )

@@ -47,6 +47,7 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/portal/tickets/new"): "the requester portal; its own signed cookie, never staff",
     ("GET", "/portal/tickets/{ticket_id}"): "the requester portal; their own tickets only",
     ("POST", "/portal/tickets/{ticket_id}/messages"): "the requester portal; own tickets only",
+    ("GET", "/portal/tickets/{ticket_id}/files/{file_id}"): "the portal; own, shared files only",
 }
 
 CALLERS = ["anonymous", "viewer", "responder", "admin", "read-token", "write-token"]
