@@ -8,7 +8,7 @@ deadline only when one is really running.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -20,7 +20,8 @@ from takepoint.desk.models import CalendarRow, SlaRule, Target, Ticket, TicketCl
 from takepoint.timeline.chain import append
 from takepoint.timeline.models import EntryKind
 
-# When a warning goes to the assignee: at this share of a target used.
+# When a warning goes to the assignee: at this share of a target used, unless the ticket's
+# rule says otherwise (its `warn_percent`).
 WARN_SHARE = 0.75
 
 
@@ -94,6 +95,24 @@ def _targets(rule: SlaRule | None) -> dict[Target, int]:
     return {target: value * 60 for target, value in minutes.items() if value is not None}
 
 
+def _calendar_for(rule: SlaRule | None, target: Target) -> CalendarRow | None:
+    """The calendar a target counts on: the rule's, unless the rule times that target in
+    calendar time (every hour counts)."""
+    if rule is None:
+        return None
+    business = {
+        Target.FIRST_RESPONSE: rule.first_response_business,
+        Target.NEXT_RESPONSE: rule.next_response_business,
+        Target.RESOLUTION: rule.resolution_business,
+    }[target]
+    return rule.calendar if business else None
+
+
+def _share(ticket: Ticket) -> float:
+    rule = ticket.sla_rule
+    return rule.warn_percent / 100 if rule is not None else WARN_SHARE
+
+
 def working(row: TicketClock) -> clocks.TargetClock:
     return clocks.TargetClock(
         calendar=calendar_of(row.calendar),
@@ -103,13 +122,13 @@ def working(row: TicketClock) -> clocks.TargetClock:
     )
 
 
-def _store(row: TicketClock, clock: clocks.TargetClock) -> None:
+def _store(row: TicketClock, clock: clocks.TargetClock, *, share: float) -> None:
     row.target_seconds = int(clock.target_seconds)
     row.used_seconds = clock.used_seconds
     row.running_since = clock.running_since
     live = row.met_at is None and clock.running_since is not None
     row.due_at = clocks.due_at(clock) if live else None
-    row.warn_at = clocks.warn_at(clock, share=WARN_SHARE) if live and not row.breached_at else None
+    row.warn_at = clocks.warn_at(clock, share=share) if live and not row.breached_at else None
     if row.warn_at is not None and row.due_at is not None and row.warn_at >= row.due_at:
         row.warn_at = None
 
@@ -130,12 +149,13 @@ def _new_clock(
 ) -> TicketClock:
     row = TicketClock(
         target=target,
-        calendar=rule.calendar if rule is not None else None,
+        calendar=_calendar_for(rule, target),
         target_seconds=seconds,
         used_seconds=0.0,
     )
     ticket.clocks.append(row)
-    _store(row, clocks.start(calendar_of(row.calendar), target_seconds=seconds, at=now))
+    start = clocks.start(calendar_of(row.calendar), target_seconds=seconds, at=now)
+    _store(row, start, share=_share(ticket))
     return row
 
 
@@ -152,7 +172,7 @@ def meet(ticket: Ticket, targets: tuple[Target, ...], *, now: datetime) -> list[
             if not clock.paused:
                 clock = clocks.pause(clock, at=now)
             row.met_at = now
-            _store(row, clock)
+            _store(row, clock, share=_share(ticket))
             met.append(row.target)
     return met
 
@@ -160,7 +180,7 @@ def meet(ticket: Ticket, targets: tuple[Target, ...], *, now: datetime) -> list[
 def pause_all(ticket: Ticket, *, now: datetime) -> None:
     for row in ticket.clocks:
         if row.met_at is None and row.running_since is not None:
-            _store(row, clocks.pause(working(row), at=now))
+            _store(row, clocks.pause(working(row), at=now), share=_share(ticket))
 
 
 def resume_all(session: Session, ticket: Ticket, *, now: datetime) -> None:
@@ -169,7 +189,7 @@ def resume_all(session: Session, ticket: Ticket, *, now: datetime) -> None:
     for row in ticket.clocks:
         if row.met_at is None and row.running_since is None:
             clock = clocks.resume(working(row), at=now)
-            _store(row, clock)
+            _store(row, clock, share=_share(ticket))
             if clocks.breached(clock, now=now) and row.breached_at is None:
                 _record_breach(session, ticket, row, now, why="it was used up before the pause")
 
@@ -185,13 +205,16 @@ def restart_next_response(session: Session, ticket: Ticket, *, now: datetime) ->
         return
     row.met_at = row.breached_at = None
     row.target_seconds, row.used_seconds = seconds, 0.0
-    _store(row, clocks.start(calendar_of(row.calendar), target_seconds=seconds, at=now))
+    row.calendar = _calendar_for(ticket.sla_rule, Target.NEXT_RESPONSE)
+    start = clocks.start(calendar_of(row.calendar), target_seconds=seconds, at=now)
+    _store(row, start, share=_share(ticket))
 
 
 def rematch(session: Session, ticket: Ticket, *, now: datetime) -> None:
     """After a change of priority, category, service or requester: choose the rule again and
     give each clock its new target from the business time it has already used (a pause is never
-    lost, a clock never restarts). A change that puts a clock past its target says so."""
+    lost, a clock never restarts). A clock keeps the time it has used, and counts on from now on
+    the new rule's calendar for its target. A change that puts a clock past its target says so."""
     rule, reason = matching_rule(session, ticket)
     ticket.sla_rule, ticket.sla_reason = rule, reason
     targets = _targets(rule)
@@ -201,12 +224,26 @@ def rematch(session: Session, ticket: Ticket, *, now: datetime) -> None:
             continue
         old = working(row)
         new = clocks.retarget(old, target_seconds=seconds, now=now)
-        _store(row, new)
+        calendar = _calendar_for(rule, row.target)
+        if (calendar.id if calendar is not None else None) != row.calendar_id:
+            new = _moved_to(new, calendar, now=now)
+            row.calendar = calendar
+        _store(row, new, share=_share(ticket))
         if clocks.breached_by_change(old, new, now=now) and row.breached_at is None:
             _record_breach(session, ticket, row, now, why="the new target is already used up")
     for target, seconds in targets.items():
         if target is not Target.NEXT_RESPONSE and clock_for(ticket, target) is None:
             _new_clock(ticket, rule, target, seconds, now)
+
+
+def _moved_to(
+    clock: clocks.TargetClock, calendar: CalendarRow | None, *, now: datetime
+) -> clocks.TargetClock:
+    """The same clock counting on another calendar from now: what it used stays used."""
+    counted = calendar_of(calendar)
+    if clock.paused:
+        return replace(clock, calendar=counted)
+    return clocks.resume(replace(clocks.pause(clock, at=now), calendar=counted), at=now)
 
 
 def _record_breach(
