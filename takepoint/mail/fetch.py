@@ -37,7 +37,9 @@ from takepoint.mail.models import Mailbox
 log = logging.getLogger(__name__)
 
 BATCH = 50
-LEASE = timedelta(seconds=60)
+# A dead engine's mailboxes wait this long for another engine (or its own restart): short,
+# since new mail waits with them. The live engine renews it every run of its delivery lane.
+LEASE = timedelta(seconds=20)
 RETRY_AFTER = timedelta(seconds=30)
 
 _FETCHING = (Mailbox.enabled.is_(True)) & (Mailbox.imap_host.is_not(None))
