@@ -108,3 +108,16 @@ def test_it_logs_a_call_replies_notes_and_pauses_the_clock(
     expect(rows).to_have_count(1)
     page.goto("/desk?view=all")
     _shoot(page, tmp_path, "desk_queue.png")
+
+    # Both at once: Dr Hale's ticket was nobody's.
+    for pick in page.locator("input.pick").all():
+        pick.check()
+    page.get_by_role("button", name="Assign").click()
+    expect(page.get_by_role("status")).to_contain_text("2 tickets assigned to Sam Okafor")
+    expect(rows.nth(1)).to_contain_text("Sam Okafor")
+
+    rows.nth(1).get_by_role("link").first.click()
+    page.locator("#requester").get_by_role("link", name="Dr Hale").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Dr Hale")
+    expect(page.get_by_role("region", name="Tickets")).to_contain_text("theatre list")
+    _shoot(page, tmp_path, "desk_requester.png")

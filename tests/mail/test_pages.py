@@ -64,3 +64,33 @@ def test_agents_see_the_original_of_a_message(
     assert "<b>printer</b>" in page.text and "dana@ward3.example" in page.text
     raw = client.get(f"/mail/inbound/{row.id}/raw")
     assert raw.content == row.raw
+
+
+def test_the_ticket_page_says_how_each_message_arrived_and_links_the_original(
+    client: TestClient, db: BoundDatabase, session: Session, clock: FakeClock
+) -> None:
+    mailbox = make_mailbox(db, clock, acknowledge=False)
+    first = inbound(
+        session,
+        receive(db, clock, mail(message_id="<first@ward3.example>"), mailbox_id=mailbox.id),
+    )
+    reply = mail(
+        body="It is jammed again.\n",
+        message_id="<second@ward3.example>",
+        in_reply_to="<first@ward3.example>",
+    )
+    second = inbound(session, receive(db, clock, reply, mailbox_id=mailbox.id))
+    assert second.ticket_id == first.ticket_id and second.desk_message_id is not None
+
+    login(client, make_user(session, clock))
+    page = client.get(f"/desk/tickets/{first.ticket_id}")
+    assert f'href="/mail/tickets/{first.ticket_id}/original"' in page.text
+    assert "by email" in page.text
+    link = f"/mail/messages/{second.desk_message_id}/original"
+    assert f'href="{link}"' in page.text
+    original = client.get(link)
+    assert original.status_code == 200 and "It is jammed again." in original.text
+
+    client.cookies.clear()
+    login(client, make_user(session, clock, role=Role.VIEWER))
+    assert "/original" not in client.get(f"/desk/tickets/{first.ticket_id}").text
