@@ -15,7 +15,6 @@ found", exactly like a file that does not exist.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -27,18 +26,17 @@ from sqlalchemy.orm import Session
 from takepoint.accounts.models import Role, User
 from takepoint.desk.models import Attachment, Message, Requester, Ticket, TicketState
 from takepoint.incidents.evidence import (
-    CHUNK,
     MAX_CAPTION,
     StoredFile,
     clean_filename,
     human_size,
-    path_for,
     store_upload,
+    verified_path,
 )
 from takepoint.incidents.record_models import EvidenceType
 from takepoint.lib.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from takepoint.timeline.chain import append
-from takepoint.timeline.models import EntryKind, TimelineEntry
+from takepoint.timeline.models import EntryKind
 
 MAX_ROOT_CAUSE = 5000
 
@@ -318,29 +316,15 @@ def checked_path(session: Session, *, ticket: Ticket, file: TicketFile, root: Pa
     is taken from the entry, and the file is hashed again before it is served.
     """
     attachment = file.attachment
-    recorded = session.scalar(
-        select(TimelineEntry.data).where(
-            TimelineEntry.chain == ticket.chain, TimelineEntry.seq == attachment.entry_seq
-        )
+    return verified_path(
+        session,
+        chain=ticket.chain,
+        entry_seq=attachment.entry_seq,
+        sha256=attachment.sha256,
+        root=root,
+        what=f"{attachment.filename} (file {attachment.id})",
+        field="file",
     )
-    if recorded is None or recorded.get("sha256") != attachment.sha256:
-        raise Conflict(
-            f"file {attachment.id} does not match its timeline entry; run takepoint verify",
-            field="file",
-        )
-    path = path_for(root, attachment.sha256)
-    if not path.is_file():
-        raise NotFound(f"the file {attachment.filename} is missing from the data folder")
-    digest = hashlib.sha256()
-    with path.open("rb") as stored:
-        while chunk := stored.read(CHUNK):
-            digest.update(chunk)
-    if digest.hexdigest() != attachment.sha256:
-        raise Conflict(
-            f"the file {attachment.filename} was changed on disk after it was attached",
-            field="file",
-        )
-    return path
 
 
 # --- changing who sees what -------------------------------------------------------------------

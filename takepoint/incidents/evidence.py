@@ -273,38 +273,52 @@ def get_evidence(session: Session, *, incident: Incident, evidence_id: int) -> E
     return evidence
 
 
-def checked_file(
-    session: Session, *, incident_id: int, evidence_id: int, root: Path
-) -> tuple[Evidence, Path]:
-    """The evidence and its stored file, after checking it is still the file the timeline
-    recorded.
+def verified_path(
+    session: Session, *, chain: str, entry_seq: int, sha256: str, root: Path, what: str, field: str
+) -> Path:
+    """The stored file with this hash, after checking that the timeline entry that recorded it
+    holds the same hash and that the bytes on disk still hash to it.
 
     The row could be changed behind Takepoint's back; the timeline entry cannot (unnoticed),
     so the hash is taken from the entry, and the file is hashed again before it is served.
+    Shared by every domain that keeps files in the evidence store.
     """
-    incident = get_incident(session, incident_id)
-    evidence = get_evidence(session, incident=incident, evidence_id=evidence_id)
-    entry = session.scalar(
-        select(TimelineEntry).where(
-            TimelineEntry.chain == incident.chain, TimelineEntry.seq == evidence.entry_seq
+    recorded = session.scalar(
+        select(TimelineEntry.data).where(
+            TimelineEntry.chain == chain, TimelineEntry.seq == entry_seq
         )
     )
-    recorded = entry.data.get("sha256") if entry is not None else None
-    if recorded != evidence.sha256:
+    if recorded is None or recorded.get("sha256") != sha256:
         raise Conflict(
-            f"evidence {evidence.id} does not match its timeline entry; run takepoint verify",
-            field="evidence",
+            f"{what} does not match its timeline entry; run takepoint verify", field=field
         )
-    path = path_for(root, evidence.sha256)
+    path = path_for(root, sha256)
     if not path.is_file():
-        raise NotFound(f"the file of evidence {evidence.id} is missing from the data folder")
+        raise NotFound(f"{what}: the stored file is missing from the data folder")
     digest = hashlib.sha256()
     with path.open("rb") as stored:
         while chunk := stored.read(CHUNK):
             digest.update(chunk)
-    if digest.hexdigest() != evidence.sha256:
+    if digest.hexdigest() != sha256:
         raise Conflict(
-            f"the file of evidence {evidence.id} was changed on disk after it was attached",
-            field="evidence",
+            f"{what}: the stored file was changed on disk after it was attached", field=field
         )
+    return path
+
+
+def checked_file(
+    session: Session, *, incident_id: int, evidence_id: int, root: Path
+) -> tuple[Evidence, Path]:
+    """The evidence and its stored file, checked against the timeline (`verified_path`)."""
+    incident = get_incident(session, incident_id)
+    evidence = get_evidence(session, incident=incident, evidence_id=evidence_id)
+    path = verified_path(
+        session,
+        chain=incident.chain,
+        entry_seq=evidence.entry_seq,
+        sha256=evidence.sha256,
+        root=root,
+        what=f"evidence {evidence.id}",
+        field="evidence",
+    )
     return evidence, path
