@@ -12,10 +12,10 @@ from takepoint.cli.common import (
     print_rows,
     unit_of_work,
 )
+from takepoint.desk import queues, sla
 from takepoint.desk import service as desk
-from takepoint.desk import sla
 from takepoint.desk.models import Channel, Priority, Ticket, TicketState, TicketType
-from takepoint.desk.service import QueueView
+from takepoint.desk.queues import QueueView
 
 ticket_app = typer.Typer(help="Open and work on service-desk tickets.", no_args_is_help=True)
 sla_app = typer.Typer(help="See why a ticket's SLA is what it is.", no_args_is_help=True)
@@ -78,7 +78,7 @@ def list_tickets(
         fail(f"--view {view.value} needs --as EMAIL: whose tickets?")
     with unit_of_work() as session:
         user = find_user_by_email(session, actor) if actor else None
-        found = desk.queue(session, view=view, user=user, now=now(), search=search, limit=500)
+        found = queues.queue(session, view=view, user=user, now=now(), search=search, limit=500)
         rows = [_row(t) for t in found]
     print_rows(
         rows, ["id", "state", "priority", "requester", "title", "assignee", "updated_at"], fmt

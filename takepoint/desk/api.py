@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.orm import Session
 
 from takepoint.accounts.auth import Admin, Responder, Viewer
-from takepoint.desk import bulk, canned, details, links, presence, requesters, sla
+from takepoint.desk import bulk, canned, details, links, presence, queues, requesters, sla
 from takepoint.desk import service as desk
 from takepoint.desk.models import Channel, Ticket
+from takepoint.desk.queues import QueueView
 from takepoint.desk.schemas import (
     AssignIn,
     BulkAssignIn,
@@ -36,7 +37,6 @@ from takepoint.desk.schemas import (
     TicketDetail,
     TicketOut,
 )
-from takepoint.desk.service import QueueView
 from takepoint.lib import csrf
 from takepoint.lib.db import MAX_ID
 from takepoint.lib.deps import DbSession, Now
@@ -125,7 +125,7 @@ def list_tickets(
     tag: str = Query("", max_length=50, description="only tickets with this tag"),
     limit: int = Query(100, ge=1, le=500),
 ) -> list[TicketOut]:
-    found = desk.queue(
+    found = queues.queue(
         session, view=view, user=principal.user, now=now, search=q, tag=tag, limit=limit
     )
     return [TicketOut.model_validate(t) for t in found]

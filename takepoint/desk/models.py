@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from takepoint.accounts.models import Team, User
@@ -77,10 +77,24 @@ class Target(enum.StrEnum):
         return self.value.replace("_", " ")
 
 
+def _trigram_index(name: str, column: str) -> Index:
+    """A PostgreSQL trigram index for searching `column` anywhere in the text (pg_trgm). SQLite
+    has none: there the index exists with no rows (`WHERE 0`), so both databases keep the same
+    schema; so does PostgreSQL without pg_trgm (migration 20261204_0013)."""
+    return Index(
+        name,
+        column,
+        postgresql_using="gin",
+        postgresql_ops={column: "gin_trgm_ops"},
+        sqlite_where=text("0"),
+    )
+
+
 class Requester(Base):
     """Someone IT serves. Needs no password; may also be a staff user."""
 
     __tablename__ = "desk_requesters"
+    __table_args__ = (_trigram_index("ix_desk_requesters_name_trgm", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -172,12 +186,20 @@ class PriorityCell(Base):
 
 class Ticket(Base):
     __tablename__ = "desk_tickets"
-    __table_args__ = (Index("ix_desk_tickets_queue", "state", "team_id", "assignee_id"),)
+    # The queues read tickets by state, assignee, team or requester, newest first, and search
+    # titles (see desk.queues).
+    __table_args__ = (
+        Index("ix_desk_tickets_state_id", "state", "id"),
+        Index("ix_desk_tickets_assignee_id_state_id", "assignee_id", "state", "id"),
+        Index("ix_desk_tickets_team_id_state_id", "team_id", "state", "id"),
+        Index("ix_desk_tickets_requester_id_state_id", "requester_id", "state", "id"),
+        _trigram_index("ix_desk_tickets_title_trgm", "title"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
-    requester_id: Mapped[int] = mapped_column(ForeignKey("desk_requesters.id"), index=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("desk_requesters.id"))
     department_id: Mapped[int | None] = mapped_column(
         ForeignKey("departments.id", ondelete="SET NULL")
     )
@@ -191,9 +213,7 @@ class Ticket(Base):
     impact: Mapped[Level | None] = mapped_column(enum_column(Level))
     urgency: Mapped[Level | None] = mapped_column(enum_column(Level))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
-    assignee_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     state: Mapped[TicketState] = mapped_column(enum_column(TicketState), default=TicketState.NEW)
     channel: Mapped[Channel] = mapped_column(enum_column(Channel))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -266,7 +286,11 @@ class TicketClock(Base):
     engine claims (empty while paused, met or already fired)."""
 
     __tablename__ = "desk_ticket_clocks"
-    __table_args__ = (UniqueConstraint("ticket_id", "target"),)
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "target"),
+        # Deadline order with the queue's tie-break, for the engine and "breaching soon".
+        Index("ix_desk_ticket_clocks_due_at_ticket_id", "due_at", "ticket_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("desk_tickets.id", ondelete="CASCADE"))
@@ -277,7 +301,7 @@ class TicketClock(Base):
     target_seconds: Mapped[int]
     used_seconds: Mapped[float] = mapped_column(default=0.0)
     running_since: Mapped[datetime | None]
-    due_at: Mapped[datetime | None] = mapped_column(index=True)
+    due_at: Mapped[datetime | None]
     warn_at: Mapped[datetime | None] = mapped_column(index=True)
     met_at: Mapped[datetime | None]
     breached_at: Mapped[datetime | None]

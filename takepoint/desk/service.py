@@ -6,14 +6,13 @@ notes are separate rows (`Message.public`); nothing a requester can reach reads 
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from takepoint.accounts.models import Role, Team, User
 from takepoint.catalog.models import Department, Service
@@ -28,7 +27,6 @@ from takepoint.desk.models import (
     Requester,
     Target,
     Ticket,
-    TicketClock,
     TicketState,
     TicketTag,
     TicketType,
@@ -44,15 +42,6 @@ MAX_BODY = 20_000
 MAX_TAG = 50
 MAX_TAGS = 20
 _TAG = re.compile(r"[\w.-]+")
-
-
-class QueueView(enum.StrEnum):
-    MINE = "mine"
-    TEAM = "team"
-    UNASSIGNED = "unassigned"
-    WAITING = "waiting"
-    BREACHING = "breaching"
-    ALL = "all"
 
 
 # --- requesters -------------------------------------------------------------------------------
@@ -570,59 +559,3 @@ def messages(session: Session, *, ticket: Ticket, public_only: bool) -> list[Mes
     if public_only:
         query = query.where(Message.public.is_(True))
     return list(session.scalars(query.order_by(Message.at, Message.id)).unique())
-
-
-def queue(
-    session: Session,
-    *,
-    view: QueueView,
-    user: User | None,
-    now: datetime,
-    search: str = "",
-    tag: str = "",
-    limit: int = 100,
-) -> list[Ticket]:
-    """An agent's queue (`user` is whose, for mine and team). Breaching soon is sorted by the
-    nearest running deadline. Each ticket comes with its clocks, loaded in one more query."""
-    query = (
-        select(Ticket)
-        .where(Ticket.state != TicketState.CLOSED)
-        .options(selectinload(Ticket.clocks))
-    )
-    if view in (QueueView.MINE, QueueView.TEAM) and user is None:
-        raise InvalidInput(f"the {view.value} queue is somebody's: say whose", field="view")
-    if view is QueueView.MINE and user is not None:
-        query = query.where(Ticket.assignee_id == user.id, Ticket.state != TicketState.RESOLVED)
-    elif view is QueueView.TEAM and user is not None:
-        teams = [membership.team_id for membership in user.memberships]
-        query = query.where(Ticket.team_id.in_(teams), Ticket.state != TicketState.RESOLVED)
-    elif view is QueueView.UNASSIGNED:
-        query = query.where(Ticket.assignee_id.is_(None), Ticket.state != TicketState.RESOLVED)
-    elif view is QueueView.WAITING:
-        query = query.where(
-            Ticket.state.in_((TicketState.WAITING_ON_REQUESTER, TicketState.WAITING_ON_THIRD_PARTY))
-        )
-    if tag.strip():
-        query = query.where(
-            Ticket.tag_rows.any(TicketTag.tag == "-".join(tag.strip().lower().split()))
-        )
-    if search.strip():
-        text = search.strip().lstrip("#")
-        wanted = [
-            Ticket.title.ilike(f"%{text}%"),
-            Ticket.requester.has(Requester.name.ilike(f"%{text}%")),
-        ]
-        if text.isdigit():
-            wanted.append(Ticket.id == int(text))
-        query = query.where(or_(*wanted))
-    if view is QueueView.BREACHING:
-        nearest = (
-            select(func.min(TicketClock.due_at))
-            .where(TicketClock.ticket_id == Ticket.id, TicketClock.due_at.is_not(None))
-            .correlate(Ticket)
-            .scalar_subquery()
-        )
-        query = query.where(nearest.is_not(None)).order_by(nearest, Ticket.id)
-    else:
-        query = query.order_by(Ticket.id.desc())
-    return list(session.scalars(query.limit(limit)).unique())

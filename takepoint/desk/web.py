@@ -14,11 +14,11 @@ from starlette.responses import RedirectResponse, Response
 from takepoint.accounts.auth import Responder, Viewer
 from takepoint.accounts.models import Role, User
 from takepoint.accounts.service import list_users
-from takepoint.desk import bulk, requesters, sla
+from takepoint.desk import bulk, queues, requesters, sla
 from takepoint.desk import service as desk
 from takepoint.desk.models import Channel, Level, Priority, Ticket, TicketState
+from takepoint.desk.queues import QueueView
 from takepoint.desk.requesters import find_staff
-from takepoint.desk.service import QueueView
 from takepoint.lib import csrf
 from takepoint.lib.db import MAX_ID
 from takepoint.lib.deps import DbSession, Now
@@ -93,7 +93,7 @@ def queue_page(
     q: Annotated[str, Query(max_length=200)] = "",
     tag: Annotated[str, Query(max_length=50)] = "",
 ) -> Response:
-    found = desk.queue(session, view=view, user=principal.user, now=now, search=q, tag=tag)
+    found = queues.queue(session, view=view, user=principal.user, now=now, search=q, tag=tag)
     return render(
         request,
         "desk/queue.html",

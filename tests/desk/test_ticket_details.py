@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from takepoint.accounts.models import Role, TokenScope
-from takepoint.desk import bulk, details, links, matrix, requesters
+from takepoint.desk import bulk, details, links, matrix, queues, requesters
 from takepoint.desk import service as desk
 from takepoint.desk.models import Channel, Level, Message, Priority, Requester, TicketState
 from takepoint.incidents import service as incidents
@@ -73,7 +73,9 @@ def test_it_tags_tickets_and_filters_the_queue_by_tag(session: Session, clock: F
     tagged = _open(session, clock, ada, tags=["Ward 4", "printer", "printer"])
     _open(session, clock, ada)
     assert desk.get_ticket(session, tagged).tags == ["printer", "ward-4"]
-    found = desk.queue(session, view=desk.QueueView.ALL, user=agent, now=clock.now(), tag="ward 4")
+    found = queues.queue(
+        session, view=queues.QueueView.ALL, user=agent, now=clock.now(), tag="ward 4"
+    )
     assert [t.id for t in found] == [tagged]
     details.set_tags(session, ticket_id=tagged, tags=["toner"], user=agent, now=clock.now())
     kinds = [e.text for e in entries(session, f"ticket:{tagged}") if e.kind is EntryKind.UPDATED]
