@@ -1,4 +1,5 @@
-"""The desk's sections of configuration files: categories, calendars and SLA rules.
+"""The desk's sections of configuration files: categories, calendars and SLA rules (the
+priority matrix and canned replies are in desk/apply_extras.py).
 
 ```yaml
 desk_categories:
@@ -18,6 +19,21 @@ desk_sla_rules:
     calendar: null                      # calendar time: every hour counts
     priority: p1
     first_response_minutes: 15
+    resolution_minutes: 240
+  - name: Office P2
+    position: 20
+    calendar: Office hours
+    priority: p2
+    first_response_minutes: 60
+    first_response_business: false      # this target counts every hour all the same
+    resolution_minutes: 480
+    warn_percent: 60                    # warn the assignee at 60% of a target (default 75)
+desk_priority_matrix:                   # cells left out keep the default
+  - {impact: high, urgency: low, priority: p2}
+desk_canned_replies:
+  - name: Password reset
+    team: hospital-it                   # left out: for all teams
+    body: "Hello {requester_first_name}, your password for {ticket_title} is reset."
 ```
 
 A calendar's week is one thing: once any weekday is written, the days left out are closed
@@ -44,7 +60,7 @@ from sqlalchemy.orm import Session
 from takepoint.accounts.models import Team
 from takepoint.desk import rules, rules_write
 from takepoint.desk import service as desk
-from takepoint.desk.calendars import Span, holidays_for, holidays_from_ics, parse_spans
+from takepoint.desk.calendars import holidays_for, holidays_from_ics, parse_spans
 from takepoint.desk.models import CalendarRow, Category, SlaRule
 from takepoint.lib.apply import ARROW, Action, Change, Context, Entry, FileModel, Section, describe
 from takepoint.lib.errors import InvalidInput
@@ -196,14 +212,6 @@ def calendars_by_name(session: Session) -> dict[str, CalendarRow]:
     return {c.name: c for c in session.scalars(select(CalendarRow).order_by(CalendarRow.name))}
 
 
-def _stored_week(row: CalendarRow) -> dict[int, str]:
-    return {
-        int(day): ", ".join(str(Span(int(start), int(end))) for start, end in spans)
-        for day, spans in sorted(row.weekly.items(), key=lambda kv: int(kv[0]))
-        if spans
-    }
-
-
 def _file_holidays(item: CalendarItem) -> frozenset[date]:
     """The closed days a calendar entry names; raises InvalidInput with the field to blame."""
     days = set(item.holidays)
@@ -232,7 +240,7 @@ def _wanted_calendar(
     ctx: Context, entry: Entry[CalendarItem], row: CalendarRow | None
 ) -> _WantedCalendar:
     item = entry.item
-    week = item.week() if item.week_given() or row is None else _stored_week(row)
+    week = item.week() if item.week_given() or row is None else rules.week_texts(row)
     if any(entry.given(name) for name in HOLIDAY_FIELDS) or row is None:
         # Public holiday tables take a moment to build: once per file, for check and plan.
         cache: dict[str, frozenset[date]] = ctx.cache.setdefault("desk_holidays", {})
@@ -318,7 +326,7 @@ class CalendarsSection(Section[CalendarItem]):
             details = []
             if row.time_zone != wanted.time_zone:
                 details.append(describe("time_zone", row.time_zone, wanted.time_zone))
-            before = _stored_week(row)
+            before = rules.week_texts(row)
             for i, day in enumerate(WEEKDAYS):
                 old, new = before.get(i), wanted.week.get(i)
                 if _normal_hours(old) != _normal_hours(new):
@@ -363,7 +371,7 @@ class CalendarsSection(Section[CalendarItem]):
         rows = []
         for name, row in calendars_by_name(session).items():
             entry: dict[str, Any] = {"name": name, "time_zone": row.time_zone}
-            entry.update({WEEKDAYS[day]: text for day, text in _stored_week(row).items()})
+            entry.update({WEEKDAYS[day]: text for day, text in rules.week_texts(row).items()})
             entry["holidays"] = [date.fromisoformat(d) for d in sorted(row.holidays)]
             rows.append(entry)
         return rows

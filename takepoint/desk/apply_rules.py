@@ -17,16 +17,38 @@ from sqlalchemy.orm import Session
 from takepoint.catalog.models import Department, Service
 from takepoint.desk import rules, rules_write
 from takepoint.desk.models import CalendarRow, Category, Priority, SlaRule
+from takepoint.desk.rules import (
+    DEFAULT_WARN_PERCENT,
+    MAX_POSITION,
+    MAX_TARGET_MINUTES,
+    TARGETS,
+    RuleSpec,
+)
 from takepoint.lib.apply import Action, Change, Context, Entry, FileModel, Section, describe
 
-TARGET_FIELDS = ("first_response_minutes", "next_response_minutes", "resolution_minutes")
+TARGET_FIELDS = tuple(f"{target}_minutes" for target in TARGETS)
+BUSINESS_FIELDS = tuple(f"{target}_business" for target in TARGETS)
 CONDITION_FIELDS = ("priority", "category", "department", "service", "vip")
-RULE_FIELDS = ("position", "calendar", *CONDITION_FIELDS, *TARGET_FIELDS)
+RULE_FIELDS = (
+    "position",
+    "calendar",
+    *CONDITION_FIELDS,
+    *TARGET_FIELDS,
+    *BUSINESS_FIELDS,
+    "warn_percent",
+)
+# Left out of exports, so that files written before these fields existed read the same.
+DEFAULTS: dict[str, Any] = {
+    **dict.fromkeys(BUSINESS_FIELDS, True),
+    "warn_percent": DEFAULT_WARN_PERCENT,
+}
 
 
 class SlaRuleItem(FileModel):
     name: str = Field(min_length=1, max_length=100, description="Matches the rule.")
-    position: int = Field(ge=0, description="Rules are tried from the lowest position up.")
+    position: int = Field(
+        ge=0, le=MAX_POSITION, description="Rules are tried from the lowest position up."
+    )
     calendar: str | None = Field(
         default=None, description="Name of a desk calendar; null: calendar time (24x7)."
     )
@@ -35,9 +57,30 @@ class SlaRuleItem(FileModel):
     department: str | None = Field(default=None, description="Condition: slug of a department.")
     service: str | None = Field(default=None, description="Condition: slug of a service.")
     vip: bool | None = Field(default=None, description="Condition: the requester is a VIP or not.")
-    first_response_minutes: int | None = Field(default=None, gt=0, description="Target.")
-    next_response_minutes: int | None = Field(default=None, gt=0, description="Target.")
-    resolution_minutes: int | None = Field(default=None, gt=0, description="Target.")
+    first_response_minutes: int | None = Field(
+        default=None, gt=0, le=MAX_TARGET_MINUTES, description="Target."
+    )
+    next_response_minutes: int | None = Field(
+        default=None, gt=0, le=MAX_TARGET_MINUTES, description="Target."
+    )
+    resolution_minutes: int | None = Field(
+        default=None, gt=0, le=MAX_TARGET_MINUTES, description="Target."
+    )
+    first_response_business: bool = Field(
+        default=True, description="Counted on the calendar's hours; false: every hour counts."
+    )
+    next_response_business: bool = Field(
+        default=True, description="Counted on the calendar's hours; false: every hour counts."
+    )
+    resolution_business: bool = Field(
+        default=True, description="Counted on the calendar's hours; false: every hour counts."
+    )
+    warn_percent: int = Field(
+        default=DEFAULT_WARN_PERCENT,
+        ge=1,
+        le=99,
+        description="The assignee is warned when this share of a target is used.",
+    )
 
     @field_validator("priority", mode="before")
     @classmethod
@@ -87,7 +130,8 @@ def _rule_view(rule: SlaRule, names: _Names) -> dict[str, Any]:
         "department": name(names.departments, rule.department_id),
         "service": name(names.services, rule.service_id),
         "vip": rule.vip,
-        **{target: getattr(rule, target) for target in TARGET_FIELDS},
+        **{field: getattr(rule, field) for field in (*TARGET_FIELDS, *BUSINESS_FIELDS)},
+        "warn_percent": rule.warn_percent,
     }
 
 
@@ -208,23 +252,22 @@ class SlaRulesSection(Section[SlaRuleItem]):
                 if not ctx.knows(self.key, name):
                     session.delete(rule)
             session.flush()
-        fields: dict[str, dict[str, Any]] = {}
+        specs: dict[str, RuleSpec] = {}
         for entry in entries:
             if entry.item.name in wanted:
-                fields[entry.item.name] = _rule_fields(
+                specs[entry.item.name] = _rule_spec(
                     _file_rule_view(entry, before.get(entry.item.name)), names
                 )
         # Updates first, then new rules from the top: the policy in the database is then
         # always a prefix of the one the file describes, which create_rule accepts.
-        for name, values in fields.items():
+        for name, spec in specs.items():
             if name in current:
-                rules_write.update_rule(current[name], **values)
+                rules_write.update_rule(current[name], spec)
         session.flush()
-        for name, values in sorted(
-            ((n, v) for n, v in fields.items() if n not in current),
-            key=lambda nv: nv[1]["position"],
+        for name, spec in sorted(
+            ((n, s) for n, s in specs.items() if n not in current), key=lambda ns: ns[1].position
         ):
-            rules.create_rule(session, name=name, **values)
+            rules.add_rule(session, name=name, spec=spec)
 
     def delete(self, ctx: Context, names: list[str]) -> None:
         # write() may have removed them already.
@@ -238,32 +281,40 @@ class SlaRulesSection(Section[SlaRuleItem]):
             view = _rule_view(rule, names)
             row: dict[str, Any] = {"name": name, "position": view.pop("position")}
             row["calendar"] = view.pop("calendar")
-            row.update({k: v for k, v in view.items() if v is not None})
+            row.update({k: v for k, v in view.items() if v is not None and v != DEFAULTS.get(k)})
             rows.append(row)
         return rows
 
 
 def _rule_summary(view: dict[str, Any]) -> str:
     conditions = [f"{f} {view[f]}" for f in CONDITION_FIELDS if view[f] is not None]
-    targets = [f"{f.removesuffix('_minutes')} {view[f]} min" for f in TARGET_FIELDS if view[f]]
+    targets = [
+        f"{t} {view[f'{t}_minutes']} min" + ("" if view[f"{t}_business"] else " (every hour)")
+        for t in TARGETS
+        if view[f"{t}_minutes"]
+    ]
     when = ", ".join(conditions) or "every ticket"
-    return f"position {view['position']}: {when}; {', '.join(targets)}"
+    warn = (
+        "" if view["warn_percent"] == DEFAULT_WARN_PERCENT else f"; warn at {view['warn_percent']}%"
+    )
+    return f"position {view['position']}: {when}; {', '.join(targets)}{warn}"
 
 
-def _rule_fields(view: dict[str, Any], names: _Names) -> dict[str, Any]:
+def _rule_spec(view: dict[str, Any], names: _Names) -> RuleSpec:
     def id_of(kind: str, name: str | None) -> int | None:
         return None if name is None else names.ids(kind)[name]
 
-    return {
-        "position": view["position"],
-        "calendar_id": id_of("calendars", view["calendar"]),
-        "priority": Priority(view["priority"]) if view["priority"] else None,
-        "category_id": id_of("categories", view["category"]),
-        "department_id": id_of("departments", view["department"]),
-        "service_id": id_of("services", view["service"]),
-        "vip": view["vip"],
-        **{target: view[target] for target in TARGET_FIELDS},
-    }
+    return RuleSpec(
+        position=view["position"],
+        calendar_id=id_of("calendars", view["calendar"]),
+        priority=Priority(view["priority"]) if view["priority"] else None,
+        category_id=id_of("categories", view["category"]),
+        department_id=id_of("departments", view["department"]),
+        service_id=id_of("services", view["service"]),
+        vip=view["vip"],
+        **{field: view[field] for field in (*TARGET_FIELDS, *BUSINESS_FIELDS)},
+        warn_percent=view["warn_percent"],
+    )
 
 
 DESK_SLA_RULES = SlaRulesSection()

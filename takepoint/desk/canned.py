@@ -30,7 +30,9 @@ PLACEHOLDERS = {
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-def _check(session: Session, *, name: str, body: str, team_id: int | None) -> tuple[str, str]:
+def check_text(*, name: str, body: str) -> tuple[str, str]:
+    """The trimmed name and text; raises InvalidInput naming the field, an unknown placeholder
+    with the list of known ones."""
     name, body = name.strip(), body.strip()
     if not name:
         raise InvalidInput("a canned reply needs a name", field="name")
@@ -47,6 +49,11 @@ def _check(session: Session, *, name: str, body: str, team_id: int | None) -> tu
             f"unknown placeholder {', '.join(f'{{{u}}}' for u in unknown)}; known: {known}",
             field="body",
         )
+    return name, body
+
+
+def _check(session: Session, *, name: str, body: str, team_id: int | None) -> tuple[str, str]:
+    name, body = check_text(name=name, body=body)
     if team_id is not None and session.get(Team, team_id) is None:
         raise InvalidInput(f"there is no team with id {team_id}", field="team_id")
     return name, body
@@ -60,7 +67,8 @@ def _clash(session: Session, *, name: str, team_id: int | None, other_than: int 
     if other_than is not None:
         query = query.where(CannedReply.id != other_than)
     if session.scalar(query) is not None:
-        raise Conflict(f"a canned reply called {name!r} exists already there", field="name")
+        where = "for all teams" if team_id is None else "for that team"
+        raise Conflict(f"a canned reply called {name!r} exists already {where}", field="name")
 
 
 def create(session: Session, *, name: str, body: str, team_id: int | None = None) -> CannedReply:

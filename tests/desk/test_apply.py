@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from takepoint.desk.models import CalendarRow, Category, Priority, SlaRule
+from takepoint.desk import canned, matrix
+from takepoint.desk.models import CalendarRow, Category, Level, Priority, SlaRule
 from takepoint.lib.apply import ApplyRejected, apply_text, export_text
 from takepoint.lib.clock import FakeClock
 
@@ -312,3 +313,158 @@ def test_it_keeps_stored_hours_and_holidays_when_the_file_leaves_them_out(
     office = session.scalars(select(CalendarRow).where(CalendarRow.name == "Office hours")).one()
     assert office.holidays == [date(2026, 6, 1).isoformat(), "2026-12-24"]
     assert office.weekly["1"] == [[540, 1020]]
+
+
+# --- business time per target, the warning, the matrix and canned replies ----------------------
+
+
+def test_it_applies_business_flags_and_the_warning_and_exports_only_what_differs(
+    session: Session, clock: FakeClock
+) -> None:
+    text = BASE + DESK.replace(
+        "    first_response_minutes: 60\n",
+        "    first_response_minutes: 60\n"
+        "    first_response_business: false\n"
+        "    warn_percent: 60\n",
+    )
+
+    lines = _apply(session, clock, text)
+
+    assert any("first_response 60 min (every hour); warn at 60%" in line for line in lines), lines
+    printing = session.scalars(select(SlaRule).where(SlaRule.name == "Printing")).one()
+    assert (printing.first_response_business, printing.warn_percent) == (False, 60)
+    exported = export_text(session)
+    assert exported.count("_business: false") == 1 and exported.count("warn_percent") == 1
+    assert "resolution_business" not in exported  # defaults stay out of the file
+    assert _apply(session, clock, exported) == ["No changes: Takepoint already matches desk.yaml."]
+
+
+def test_it_keeps_the_flags_when_an_older_file_leaves_them_out(
+    session: Session, clock: FakeClock
+) -> None:
+    _apply(session, clock, BASE + DESK)
+    rule = session.scalars(select(SlaRule).where(SlaRule.name == "Printing")).one()
+    rule.warn_percent = 50
+    session.commit()
+
+    assert _apply(session, clock, BASE + DESK) == [
+        "No changes: Takepoint already matches desk.yaml."
+    ]
+    lines = _apply(
+        session,
+        clock,
+        BASE
+        + DESK.replace(
+            "    category: Printing\n", "    category: Printing\n    warn_percent: 80\n"
+        ),
+    )
+    assert "    warn_percent: 50 → 80" in lines
+
+
+EXTRAS = """\
+desk_priority_matrix:
+  - {impact: high, urgency: low, priority: p2}
+  - impact: Low
+    urgency: high
+    priority: P4
+desk_canned_replies:
+  - name: Password reset
+    team: hospital-it
+    body: |
+      Hello {requester_first_name},
+      your password is reset.
+  - name: Password reset
+    body: Hello {requester_name}, ask your team lead.
+"""
+
+
+def test_it_applies_matrix_cells_and_canned_replies_and_exports_them_back(
+    session: Session, clock: FakeClock
+) -> None:
+    lines = _apply(session, clock, BASE + EXTRAS)
+
+    assert "~ update priority matrix cell impact high, urgency low" in lines
+    assert "    priority: p3 → p2" in lines
+    assert "+ create canned reply Password reset (hospital-it)" in lines
+    assert "+ create canned reply Password reset (all teams)" in lines
+    assert matrix.stored(session) == {
+        (Level.HIGH, Level.LOW): Priority.P2,
+        (Level.LOW, Level.HIGH): Priority.P4,
+    }
+    replies = {(r.team.slug if r.team else None): r.body for r in canned.listing(session)}
+    assert replies["hospital-it"] == "Hello {requester_first_name},\nyour password is reset."
+    exported = export_text(session)
+    assert _apply(session, clock, exported) == ["No changes: Takepoint already matches desk.yaml."]
+
+
+def test_it_plans_a_changed_reply_and_prunes_a_cell_back_to_its_default(
+    session: Session, clock: FakeClock
+) -> None:
+    _apply(session, clock, BASE + EXTRAS)
+    changed = EXTRAS.replace("ask your team lead", "ask {team_name}").replace(
+        "  - impact: Low\n    urgency: high\n    priority: P4\n", ""
+    )
+
+    lines = _apply(session, clock, BASE + changed, prune=True)
+
+    assert "~ update canned reply Password reset (all teams)" in lines
+    assert "- delete priority matrix cell impact low, urgency high" in lines
+    assert matrix.priority_for(session, Level.LOW, Level.HIGH) is Priority.P3
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "needle", "message"),
+    [
+        ("priority: p2}", "priority: p5}", "priority: p5", "priority: input should be"),
+        ("urgency: high\n", "urgency: soon\n", "urgency: soon", "urgency: input should be"),
+        ("team: hospital-it", "team: labs", "team: labs", "unknown team 'labs'"),
+        (
+            "Hello {requester_first_name},",
+            "Hello {first_name},",
+            "body: |",
+            "unknown placeholder {first_name}; known: {requester_name}",
+        ),
+        (
+            "  - name: Password reset\n    body:",
+            "  - name: Password reset\n    team: hospital-it\n    body:",
+            "  - name: Password reset\n    team: hospital-it\n    body:",
+            "duplicate canned reply 'Password reset (hospital-it)'",
+        ),
+    ],
+)
+def test_it_names_the_line_of_each_problem_in_the_matrix_and_replies(
+    session: Session, clock: FakeClock, old: str, new: str, needle: str, message: str
+) -> None:
+    assert old in EXTRAS
+    text = BASE + EXTRAS.replace(old, new, 1)
+    if "\n" in needle:  # the second of two entries: the line its item starts on
+        line = text.splitlines().index("  - name: Password reset", _line(text, "body: |")) + 1
+    else:
+        line = _line(text, needle)
+
+    problems = _problems(session, clock, text)
+
+    assert any(p.startswith(f"desk.yaml:{line}: ") and message in p for p in problems), problems
+    assert canned.listing(session) == [] and matrix.stored(session) == {}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("warn_percent", "0", "warn_percent: input should be greater than or equal to 1"),
+        ("warn_percent", "100", "warn_percent: input should be less than or equal to 99"),
+        ("resolution_business", "maybe", "resolution_business: input should be a valid boolean"),
+        ("next_response_minutes", "1000000", "next_response_minutes: input should be less"),
+    ],
+)
+def test_it_names_the_line_of_a_bad_flag_or_warning(
+    session: Session, clock: FakeClock, field: str, value: str, message: str
+) -> None:
+    text = BASE + DESK.replace(
+        "    category: Printing\n", f"    category: Printing\n    {field}: {value}\n"
+    )
+
+    problems = _problems(session, clock, text)
+
+    line = _line(text, f"{field}: {value}")
+    assert any(p.startswith(f"desk.yaml:{line}: ") and message in p for p in problems), problems
