@@ -1,5 +1,6 @@
 """What the service desk contributes: its pages, the requester portal and the API, the SLA
-job, its apply sections, the demo desk and the `ticket:` chains."""
+job, its apply sections, the card of linked tickets on incident pages, the demo desk and the
+`ticket:` chains."""
 
 from __future__ import annotations
 
@@ -21,7 +22,14 @@ from takepoint.desk.apply import DESK_CALENDARS, DESK_CATEGORIES
 from takepoint.desk.apply_extras import DESK_CANNED_REPLIES, DESK_PRIORITY_MATRIX
 from takepoint.desk.apply_rules import DESK_SLA_RULES
 from takepoint.desk.demo import load_demo_desk
-from takepoint.lib.registry import DomainParts, Job, Lane, NavEntry, TimelineSubject
+from takepoint.lib.registry import (
+    DomainParts,
+    IncidentSection,
+    Job,
+    Lane,
+    NavEntry,
+    TimelineSubject,
+)
 
 PARTS = DomainParts(
     name="desk",
@@ -41,6 +49,9 @@ PARTS = DomainParts(
         Job("desk_sla", Lane.PAGING, jobs.run_once, jobs.next_due, on_wake=True, batch=jobs.BATCH),
     ),
     incident_listeners=(links.tell_linked_requesters,),
+    incident_sections=(
+        IncidentSection("desk-tickets", "Service desk tickets", web_ticket.INCIDENT_TICKETS),
+    ),
     apply_sections=(
         DESK_CATEGORIES,
         DESK_CALENDARS,

@@ -264,3 +264,22 @@ def unlink_incident(
         session, ticket_id=ticket_id, incident_id=incident_id, user=principal.user, now=now
     )
     return to_ticket(ticket_id, f"Unlinked from incident #{incident_id}.")
+
+
+INCIDENT_TICKETS = "/desk/incidents/{incident_id}/tickets"
+
+
+@router.get(INCIDENT_TICKETS)
+def incident_tickets(
+    request: Request, incident_id: int, principal: Viewer, session: DbSession
+) -> Response:
+    """The card on an incident's page: the tickets linked to it, whose requesters its
+    close-the-loop will reach."""
+    template = (
+        "_incident_tickets.html" if request.headers.get("hx-request") else "incident_tickets.html"
+    )
+    return render(
+        request,
+        f"desk/{template}",
+        {"incident_id": incident_id, "tickets": links.tickets_of(session, incident_id)},
+    )

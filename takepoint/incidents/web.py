@@ -14,6 +14,7 @@ from takepoint.incidents import probable_cause
 from takepoint.incidents import service as incidents
 from takepoint.incidents.models import IncidentAlert, IncidentSource, IncidentState
 from takepoint.lib import csrf
+from takepoint.lib.context import context_of
 from takepoint.lib.deps import DbSession, Now
 from takepoint.lib.templating import render
 from takepoint.notify.models import Urgency
@@ -122,6 +123,10 @@ def incident_page(
             "handoff": incidents.pending_handoff_for(session, incident=incident),
             "responders": responders,
             "can_act": principal.user.role.allows(Role.RESPONDER),
+            "sections": [
+                (section, section.path.format(incident_id=incident.id))
+                for section in context_of(session).registry.incident_sections
+            ],
         },
     )
 

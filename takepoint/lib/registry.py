@@ -90,6 +90,18 @@ class IncidentNews:
 
 # listener(session, news): called when an incident closes the loop, inside its transaction.
 IncidentListener = Callable[[Session, IncidentNews], None]
+
+
+@dataclass(frozen=True)
+class IncidentSection:
+    """A card another domain adds to every incident's page, loaded from that domain's own route
+    (`path`, with `{incident_id}` in it), so the incidents domain names no other."""
+
+    key: str
+    title: str
+    path: str
+
+
 # handler(session, payload, now): runs one durable engine task of a kind.
 TaskHandler = Callable[[Session, dict[str, Any], datetime], None]
 
@@ -133,6 +145,7 @@ class DomainParts:
     readiness_notes: Sequence[NoteFn] = ()
     delivery_listeners: Sequence[DeliveryListener] = ()
     incident_listeners: Sequence[IncidentListener] = ()
+    incident_sections: Sequence[IncidentSection] = ()
     apply_sections: Sequence[Section[Any]] = ()
     nav: Sequence[NavEntry] = ()
     # ASGI middleware, added in order (the last added is the outermost).
@@ -155,6 +168,7 @@ class Registry:
     readiness_notes: tuple[NoteFn, ...] = field(init=False)
     delivery_listeners: tuple[DeliveryListener, ...] = field(init=False)
     incident_listeners: tuple[IncidentListener, ...] = field(init=False)
+    incident_sections: tuple[IncidentSection, ...] = field(init=False)
     apply_sections: tuple[Section[Any], ...] = field(init=False)
     nav: tuple[NavEntry, ...] = field(init=False)
     middleware: tuple[Middleware, ...] = field(init=False)
@@ -171,6 +185,7 @@ class Registry:
         _unique("task kind", [kind for kind, _ in handlers])
         subjects = every("timeline_subjects")
         _unique("timeline subject", [s.kind for s in subjects])
+        _unique("incident section", [s.key for s in every("incident_sections")])
         set_ = object.__setattr__
         set_(self, "routers", every("routers"))
         set_(self, "jobs", every("jobs"))
@@ -179,6 +194,7 @@ class Registry:
         set_(self, "readiness_notes", every("readiness_notes"))
         set_(self, "delivery_listeners", every("delivery_listeners"))
         set_(self, "incident_listeners", every("incident_listeners"))
+        set_(self, "incident_sections", every("incident_sections"))
         set_(self, "apply_sections", every("apply_sections"))
         set_(self, "middleware", every("middleware"))
         set_(self, "nav", tuple(sorted(every("nav"), key=lambda entry: entry.position)))

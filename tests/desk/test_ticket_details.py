@@ -21,7 +21,7 @@ from takepoint.lib.errors import Conflict, InvalidInput
 from takepoint.notify.models import Notification, Urgency
 from takepoint.timeline.chain import entries, verify_all
 from takepoint.timeline.models import EntryKind
-from tests.factories import make_token, make_user
+from tests.factories import login, make_token, make_user
 from tests.incidents.world import build_world
 
 
@@ -168,6 +168,36 @@ def test_it_tells_every_linked_requester_when_the_incident_is_resolved(
     mails = session.scalars(select(Notification.address).where(Notification.address.is_not(None)))
     assert sorted(str(m) for m in mails) == ["ada@ward.example", "bob@ward.example"]
     assert verify_all(session)[1] == []
+
+
+def test_the_incident_page_lists_its_tickets(
+    client: TestClient, session: Session, clock: FakeClock
+) -> None:
+    world = build_world(session, clock)
+    agent = make_user(session, clock)
+    incident = incidents.open_incident(
+        session,
+        service=world.app_server,
+        title="Theatre app down",
+        urgency=Urgency.HIGH,
+        source=IncidentSource.PHONE,
+        now=clock.now(),
+    )
+    linked = _open(session, clock, _requester(session, clock, "Bob Theatre"))
+    _open(session, clock, _requester(session, clock, "Cy Pharmacy"))
+    links.link(session, ticket_id=linked, incident_id=incident.id, user=agent, now=clock.now())
+    session.commit()
+    login(client, make_user(session, clock, role=Role.VIEWER))
+
+    page = client.get(f"/incidents/{incident.id}")
+    card = f'hx-get="/desk/incidents/{incident.id}/tickets"'
+    assert card in page.text
+    fragment = client.get(f"/desk/incidents/{incident.id}/tickets", headers={"HX-Request": "1"})
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    assert f'href="/desk/tickets/{linked}"' in fragment.text and "Bob Theatre" in fragment.text
+    assert "Cy Pharmacy" not in fragment.text
+    whole = client.get(f"/desk/incidents/{incident.id}/tickets")
+    assert "<html" in whole.text and "1 ticket linked" in whole.text
 
 
 def test_it_changes_many_tickets_or_none(session: Session, clock: FakeClock) -> None:
