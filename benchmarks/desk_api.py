@@ -8,7 +8,7 @@ requesters and a responder with a write token. A client in a separate process se
 POST /api/v1/tickets with that bearer token over --connections keep-alive connections until
 --tickets tickets are open or --seconds run out; the first 100 warm up and are not counted.
 
-Server CPU is the web process's utime + stime from /proc/<pid>/stat (all its threads), read
+Server CPU is the web process's user + system time (all its threads), read
 before and after, divided by the tickets opened: on two cores shared with the client and with
 other work that is the steady figure. Tickets per second is the count over the client's wall
 time, and latency is each request as the client saw it. It measures; it is not a test.
@@ -25,13 +25,11 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing import get_context
-from pathlib import Path
 
 import httpx
 from sqlalchemy import func, insert, select
 
-from benchmarks.desk_queue import percentile
-from benchmarks.harness import scratch, takepoint
+from benchmarks.harness import cpu_seconds, percentile, scratch, takepoint
 from takepoint.accounts import service as accounts
 from takepoint.accounts.models import Role, TokenScope
 from takepoint.desk.models import Requester, SlaRule, Ticket
@@ -105,14 +103,6 @@ def send(base: str, token: str, count: int, connections: int, seconds: float) ->
         for future in [pool.submit(work) for _ in range(connections)]:
             future.result()
     return Sent(latencies, refused[0], time.perf_counter() - started)
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process and all its threads, from /proc/<pid>/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    # After the command's closing parenthesis, field 3 (state) is index 0: utime and stime,
-    # fields 14 and 15, are indexes 11 and 12.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def opened_tickets(url: str) -> int:

@@ -26,7 +26,6 @@ again. It measures; it is not a test.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import random
 import re
@@ -41,7 +40,7 @@ import httpx
 import psycopg
 from sqlalchemy import create_engine, make_url, text
 
-from benchmarks.harness import POSTGRES_ADMIN, postgres_database, scratch, takepoint
+from benchmarks.harness import POSTGRES_ADMIN, percentile, postgres_database, scratch, takepoint
 from takepoint.accounts import service as accounts
 from takepoint.accounts.models import Role
 from takepoint.desk import queues
@@ -333,14 +332,6 @@ class Timing:
     max: float
     rows: int  # tickets on the last page
     bad: int  # pages not answered 200
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest rank: the smallest value with at least q of the values at or below it."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
 def sign_in(client: httpx.Client) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
+from benchmarks.harness import percentile
 from takepoint.desk.models import (
     Channel,
     Priority,
@@ -40,11 +41,6 @@ from takepoint.timeline.models import EntryKind, TimelineEntry, TimelineHead
 TAKEPOINT = str(Path(sys.executable).with_name("takepoint"))
 # Short, so that the breaches follow the warnings within a minute.
 TARGET = timedelta(minutes=4)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def summary(name: str, values: list[float]) -> str:

@@ -4,6 +4,7 @@ and Debian's `wrk` as the load generator in a process of its own, with its laten
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import psutil
 from sqlalchemy import create_engine, text
 
 from takepoint.catalog.models import Service
@@ -45,6 +47,20 @@ class Load:
     bad: int
     errors: int
     seconds: float
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest rank: the smallest value with at least q of the values at or below it."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU a process has used so far, all its threads."""
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
 
 
 def free_port() -> int:

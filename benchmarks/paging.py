@@ -38,6 +38,7 @@ import psutil
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, insert, select
 
+from benchmarks.harness import percentile
 from takepoint.accounts.models import Role, User
 from takepoint.catalog.models import Service
 from takepoint.incidents.models import Incident, IncidentSource, IncidentState
@@ -72,11 +73,6 @@ class Inbox:
         deadline = time.monotonic() + timeout
         while len(self.arrived) < count and time.monotonic() < deadline:
             time.sleep(0.05)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
 def summary(name: str, values: list[float], unit: str = "ms") -> str:

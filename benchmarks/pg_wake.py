@@ -18,15 +18,11 @@ import queue
 import statistics
 import time
 
+from benchmarks.harness import percentile
 from takepoint.lib.pg_wake import PgWakeListener, PgWakeSender
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 LANES = ({"paging"}, {"delivery"}, None)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def summary(name: str, values: list[float]) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import sys
@@ -28,6 +27,7 @@ from benchmarks.harness import (
     Load,
     free_port,
     need,
+    percentile,
     postgres_database,
     prepare,
     process,
@@ -185,7 +185,12 @@ def paging_figures(plan: Plan, results: dict[str, Any], rows: list[Row]) -> None
     stats = {name: run.latencies for name, (_, _, run) in runs.items()}
     stats.update({"escalation paged ms": fired, "escalation emailed ms": received})
     results["paging"] = {
-        name: {"n": len(v), "p50": _pct(v, 0.5), "p99": _pct(v, 0.99), "max": max(v, default=0)}
+        name: {
+            "n": len(v),
+            "p50": percentile(v, 0.5),
+            "p99": percentile(v, 0.99),
+            "max": max(v, default=0),
+        }
         for name, v in stats.items()
     }
     figures = results["paging"]
@@ -212,10 +217,6 @@ def paging_figures(plan: Plan, results: dict[str, Any], rows: list[Row]) -> None
                 target="p99 <= 1000 ms",
             )
         )
-
-
-def _pct(values: list[float], q: float) -> float:
-    return paging.percentile(values, q) if values else math.nan
 
 
 def footprint_figures(plan: Plan, results: dict[str, Any], rows: list[Row]) -> None:

@@ -18,7 +18,6 @@ a database to the latest schema and measures it without seeding. It measures; it
 from __future__ import annotations
 
 import argparse
-import math
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -31,7 +30,7 @@ import httpx
 from sqlalchemy import Connection, create_engine, event, text
 from sqlalchemy.orm import Session
 
-from benchmarks.harness import POSTGRES_ADMIN, postgres_database, scratch, takepoint
+from benchmarks.harness import POSTGRES_ADMIN, percentile, postgres_database, scratch, takepoint
 from benchmarks.scale_seed import Seeded, World, seed
 from takepoint.accounts import service as accounts
 from takepoint.accounts.models import TokenScope
@@ -69,14 +68,6 @@ class Measured:
     entries: int
     seeded: Seeded | None
     timings: list[Timing]
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest rank: the smallest value with at least q of the values at or below it."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
 @dataclass(frozen=True)
