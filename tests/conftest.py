@@ -72,10 +72,29 @@ def postgres_url() -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _truncate_all(database: Database) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+def _empty_all(database: Database) -> None:
+    """Every table empty and every id counting from 1 again, as after TRUNCATE ... RESTART
+    IDENTITY of them all, but truncating only the tables the last test wrote to: all seventy-odd
+    cost 180 ms per test. (TRUNCATE, not DELETE: the timeline's triggers refuse a DELETE.)"""
+    tables = Base.metadata.sorted_tables
+    probe = " UNION ALL ".join(f"""(SELECT '{t.name}' FROM "{t.name}" LIMIT 1)""" for t in tables)
     with database.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        written = ", ".join(f'"{name}"' for name in conn.scalars(text(probe)))
+        if written:
+            conn.execute(text(f"TRUNCATE {written} RESTART IDENTITY CASCADE"))
+        # A row inserted and rolled back leaves no row but a sequence moved on.
+        used = conn.execute(
+            text("SELECT schemaname, sequencename FROM pg_sequences WHERE last_value IS NOT NULL")
+        )
+        for schema, sequence in list(used):
+            conn.execute(text(f'ALTER SEQUENCE "{schema}"."{sequence}" RESTART'))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The long crash and load tests first, so that the workers share them out instead of one
+    # worker running the longest alone at the end of the run.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -121,7 +140,7 @@ def db(
         database = BoundDatabase(f"sqlite:///{path}")
     else:
         database = BoundDatabase(request.getfixturevalue("postgres_url"))
-        _truncate_all(database)
+        _empty_all(database)
     settings = Settings(
         data_dir=tmp_path / "data",
         database_url=database.url,
