@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from takepoint.accounts.auth import Admin, Responder, Viewer
@@ -38,15 +37,10 @@ from takepoint.desk.schemas import (
     TicketOut,
 )
 from takepoint.lib import csrf
-from takepoint.lib.db import MAX_ID
-from takepoint.lib.deps import DbSession, Now
+from takepoint.lib.deps import DbSession, Now, PathId
 from takepoint.lib.errors import Conflict
 
 router = APIRouter(prefix="/api/v1", tags=["desk"], dependencies=[Depends(csrf.protect)])
-
-
-TicketId = Annotated[int, Path(ge=1, le=MAX_ID)]
-RequesterId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def _detail(session: Session, ticket: Ticket, now: datetime) -> TicketDetail:
@@ -84,9 +78,7 @@ def find_requesters(
 
 
 @router.get("/requesters/{requester_id}", response_model=RequesterOut)
-def read_requester(
-    requester_id: RequesterId, principal: Viewer, session: DbSession
-) -> RequesterOut:
+def read_requester(requester_id: PathId, principal: Viewer, session: DbSession) -> RequesterOut:
     return RequesterOut.model_validate(desk.get_requester(session, requester_id))
 
 
@@ -132,15 +124,13 @@ def list_tickets(
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketDetail)
-def read_ticket(
-    ticket_id: TicketId, principal: Viewer, session: DbSession, now: Now
-) -> TicketDetail:
+def read_ticket(ticket_id: PathId, principal: Viewer, session: DbSession, now: Now) -> TicketDetail:
     return _detail(session, desk.get_ticket(session, ticket_id), now)
 
 
 @router.get("/tickets/{ticket_id}/messages", response_model=list[MessageOut])
 def list_messages(
-    ticket_id: TicketId,
+    ticket_id: PathId,
     principal: Viewer,
     session: DbSession,
     public_only: bool = Query(
@@ -154,7 +144,7 @@ def list_messages(
 
 @router.post("/tickets/{ticket_id}/replies", response_model=MessageOut, status_code=201)
 def reply(
-    ticket_id: TicketId, body: MessageIn, principal: Responder, session: DbSession, now: Now
+    ticket_id: PathId, body: MessageIn, principal: Responder, session: DbSession, now: Now
 ) -> MessageOut:
     """A public reply: the requester sees it, and it meets the response targets. With
     `seen_message_id`, a reply written while someone else wrote is refused with 409."""
@@ -187,7 +177,7 @@ def reply(
 
 @router.post("/tickets/{ticket_id}/notes", response_model=MessageOut, status_code=201)
 def add_note(
-    ticket_id: TicketId, body: MessageIn, principal: Responder, session: DbSession, now: Now
+    ticket_id: PathId, body: MessageIn, principal: Responder, session: DbSession, now: Now
 ) -> MessageOut:
     """An internal note: never shown to the requester."""
     message = desk.add_note(
@@ -203,7 +193,7 @@ def add_note(
 
 @router.post("/tickets/{ticket_id}/assign", response_model=TicketDetail)
 def assign(
-    ticket_id: TicketId, body: AssignIn, principal: Responder, session: DbSession, now: Now
+    ticket_id: PathId, body: AssignIn, principal: Responder, session: DbSession, now: Now
 ) -> TicketDetail:
     ticket = desk.assign(
         session,
@@ -218,7 +208,7 @@ def assign(
 
 @router.post("/tickets/{ticket_id}/state", response_model=TicketDetail)
 def set_state(
-    ticket_id: TicketId, body: StateIn, principal: Responder, session: DbSession, now: Now
+    ticket_id: PathId, body: StateIn, principal: Responder, session: DbSession, now: Now
 ) -> TicketDetail:
     ticket = desk.set_state(
         session, ticket_id=ticket_id, state=body.state, user=principal.user, now=now
@@ -228,7 +218,7 @@ def set_state(
 
 @router.post("/tickets/{ticket_id}/priority", response_model=TicketDetail)
 def set_priority(
-    ticket_id: TicketId, body: PriorityIn, principal: Responder, session: DbSession, now: Now
+    ticket_id: PathId, body: PriorityIn, principal: Responder, session: DbSession, now: Now
 ) -> TicketDetail:
     ticket = desk.set_priority(
         session, ticket_id=ticket_id, priority=body.priority, user=principal.user, now=now
@@ -238,7 +228,7 @@ def set_priority(
 
 @router.get("/tickets/{ticket_id}/sla", response_model=SlaExplanation)
 def explain_sla(
-    ticket_id: TicketId, principal: Viewer, session: DbSession, now: Now
+    ticket_id: PathId, principal: Viewer, session: DbSession, now: Now
 ) -> SlaExplanation:
     """Which SLA rule applies and why, and where each clock stands."""
     return SlaExplanation(lines=sla.explain(desk.get_ticket(session, ticket_id), now=now))
@@ -246,7 +236,7 @@ def explain_sla(
 
 @router.put("/tickets/{ticket_id}/tags", response_model=TicketDetail)
 def set_tags(
-    ticket_id: TicketId, body: TagsIn, principal: Responder, session: DbSession, now: Now
+    ticket_id: PathId, body: TagsIn, principal: Responder, session: DbSession, now: Now
 ) -> TicketDetail:
     ticket = details.set_tags(
         session, ticket_id=ticket_id, tags=body.tags, user=principal.user, now=now
@@ -256,7 +246,7 @@ def set_tags(
 
 @router.post("/tickets/{ticket_id}/impact", response_model=TicketDetail)
 def set_impact(
-    ticket_id: TicketId, body: ImpactIn, principal: Responder, session: DbSession, now: Now
+    ticket_id: PathId, body: ImpactIn, principal: Responder, session: DbSession, now: Now
 ) -> TicketDetail:
     """Impact and urgency; the priority matrix gives the priority."""
     ticket = details.set_impact(
@@ -272,7 +262,7 @@ def set_impact(
 
 @router.post("/tickets/{ticket_id}/incidents", response_model=TicketDetail, status_code=201)
 def link_incident(
-    ticket_id: TicketId, body: IncidentLinkIn, principal: Responder, session: DbSession, now: Now
+    ticket_id: PathId, body: IncidentLinkIn, principal: Responder, session: DbSession, now: Now
 ) -> TicketDetail:
     """Part of an outage: the incident's close-the-loop news reaches this ticket's requester."""
     links.link(
@@ -283,8 +273,8 @@ def link_incident(
 
 @router.delete("/tickets/{ticket_id}/incidents/{incident_id}", status_code=204)
 def unlink_incident(
-    ticket_id: TicketId,
-    incident_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    ticket_id: PathId,
+    incident_id: PathId,
     principal: Responder,
     session: DbSession,
     now: Now,
@@ -296,7 +286,7 @@ def unlink_incident(
 
 @router.get("/incidents/{incident_id}/tickets", response_model=list[TicketOut])
 def tickets_of_incident(
-    incident_id: Annotated[int, Path(ge=1, le=MAX_ID)], principal: Viewer, session: DbSession
+    incident_id: PathId, principal: Viewer, session: DbSession
 ) -> list[TicketOut]:
     return [TicketOut.model_validate(t) for t in links.tickets_of(session, incident_id)]
 
@@ -329,8 +319,8 @@ def bulk_state(
 
 @router.get("/tickets/{ticket_id}/canned/{reply_id}", response_model=CannedText)
 def canned_for_ticket(
-    ticket_id: TicketId,
-    reply_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    ticket_id: PathId,
+    reply_id: PathId,
     principal: Responder,
     session: DbSession,
 ) -> CannedText:
@@ -345,7 +335,7 @@ def canned_for_ticket(
 
 @router.post("/requesters/{requester_id}/merge", response_model=RequesterOut)
 def merge_requester(
-    requester_id: RequesterId, body: MergeIn, principal: Responder, session: DbSession, now: Now
+    requester_id: PathId, body: MergeIn, principal: Responder, session: DbSession, now: Now
 ) -> RequesterOut:
     """Fold a duplicate record into this one: its tickets and messages move here."""
     kept = requesters.merge_requesters(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from takepoint.accounts.auth import Admin, Responder
@@ -29,26 +29,24 @@ from takepoint.desk.schemas_admin import (
 )
 from takepoint.lib import csrf
 from takepoint.lib.db import MAX_ID
-from takepoint.lib.deps import DbSession
+from takepoint.lib.deps import DbSession, PathId
 
 router = APIRouter(
     prefix="/api/v1/desk", tags=["desk settings"], dependencies=[Depends(csrf.protect)]
 )
-
-RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 # --- categories -------------------------------------------------------------------------------
 
 
 @router.get("/categories/{category_id}", response_model=CategoryOut)
-def read_category(category_id: RowId, principal: Responder, session: DbSession) -> CategoryOut:
+def read_category(category_id: PathId, principal: Responder, session: DbSession) -> CategoryOut:
     return CategoryOut.model_validate(rules_write.get_category(session, category_id))
 
 
 @router.put("/categories/{category_id}", response_model=CategoryOut)
 def update_category(
-    category_id: RowId, body: CategoryUpdate, principal: Admin, session: DbSession
+    category_id: PathId, body: CategoryUpdate, principal: Admin, session: DbSession
 ) -> CategoryOut:
     category = rules_write.edit_category(
         session, category_id=category_id, name=body.name, team_id=body.team_id
@@ -57,7 +55,7 @@ def update_category(
 
 
 @router.delete("/categories/{category_id}", status_code=204)
-def delete_category(category_id: RowId, principal: Admin, session: DbSession) -> None:
+def delete_category(category_id: PathId, principal: Admin, session: DbSession) -> None:
     """Refused with 409 while an SLA rule names the category; its tickets lose it."""
     rules_write.delete_category(session, category_id=category_id)
 
@@ -83,13 +81,13 @@ def create_calendar(body: CalendarIn, principal: Admin, session: DbSession) -> C
 
 
 @router.get("/calendars/{calendar_id}", response_model=CalendarOut)
-def read_calendar(calendar_id: RowId, principal: Responder, session: DbSession) -> CalendarOut:
+def read_calendar(calendar_id: PathId, principal: Responder, session: DbSession) -> CalendarOut:
     return CalendarOut.of(rules.get_calendar(session, calendar_id))
 
 
 @router.put("/calendars/{calendar_id}", response_model=CalendarOut)
 def update_calendar(
-    calendar_id: RowId, body: CalendarIn, principal: Admin, session: DbSession
+    calendar_id: PathId, body: CalendarIn, principal: Admin, session: DbSession
 ) -> CalendarOut:
     row = rules_write.edit_calendar(
         session,
@@ -103,7 +101,7 @@ def update_calendar(
 
 
 @router.delete("/calendars/{calendar_id}", status_code=204)
-def delete_calendar(calendar_id: RowId, principal: Admin, session: DbSession) -> None:
+def delete_calendar(calendar_id: PathId, principal: Admin, session: DbSession) -> None:
     """Refused with 409 while a rule counts on the calendar or an open ticket's clock does."""
     rules_write.delete_calendar(session, calendar_id=calendar_id)
 
@@ -124,13 +122,13 @@ def create_rule(body: SlaRuleIn, principal: Admin, session: DbSession) -> SlaRul
 
 
 @router.get("/sla-rules/{rule_id}", response_model=SlaRuleOut)
-def read_rule(rule_id: RowId, principal: Responder, session: DbSession) -> SlaRuleOut:
+def read_rule(rule_id: PathId, principal: Responder, session: DbSession) -> SlaRuleOut:
     return SlaRuleOut.model_validate(rules.get_rule(session, rule_id))
 
 
 @router.put("/sla-rules/{rule_id}", response_model=SlaRuleOut)
 def update_rule(
-    rule_id: RowId, body: SlaRuleIn, principal: Admin, session: DbSession
+    rule_id: PathId, body: SlaRuleIn, principal: Admin, session: DbSession
 ) -> SlaRuleOut:
     """Every field; those left out take their defaults. Running clocks keep their targets."""
     rule = rules_write.edit_rule(session, rule_id=rule_id, name=body.name, spec=body.spec())
@@ -138,7 +136,7 @@ def update_rule(
 
 
 @router.delete("/sla-rules/{rule_id}", status_code=204)
-def delete_rule(rule_id: RowId, principal: Admin, session: DbSession) -> None:
+def delete_rule(rule_id: PathId, principal: Admin, session: DbSession) -> None:
     rules_write.delete_rule(session, rule_id=rule_id)
 
 
@@ -202,13 +200,13 @@ def create_canned_reply(
 
 
 @router.get("/canned-replies/{reply_id}", response_model=CannedReplyOut)
-def read_canned_reply(reply_id: RowId, principal: Responder, session: DbSession) -> CannedReplyOut:
+def read_canned_reply(reply_id: PathId, principal: Responder, session: DbSession) -> CannedReplyOut:
     return CannedReplyOut.model_validate(canned.get(session, reply_id))
 
 
 @router.put("/canned-replies/{reply_id}", response_model=CannedReplyOut)
 def update_canned_reply(
-    reply_id: RowId, body: CannedReplyIn, principal: Admin, session: DbSession
+    reply_id: PathId, body: CannedReplyIn, principal: Admin, session: DbSession
 ) -> CannedReplyOut:
     reply = canned.update(
         session, reply_id=reply_id, name=body.name, body=body.body, team_id=body.team_id
@@ -217,5 +215,5 @@ def update_canned_reply(
 
 
 @router.delete("/canned-replies/{reply_id}", status_code=204)
-def delete_canned_reply(reply_id: RowId, principal: Admin, session: DbSession) -> None:
+def delete_canned_reply(reply_id: PathId, principal: Admin, session: DbSession) -> None:
     canned.delete(session, reply_id=reply_id)

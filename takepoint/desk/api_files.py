@@ -16,12 +16,12 @@ from takepoint.desk import attachments
 from takepoint.desk import service as desk
 from takepoint.desk.attachments import TicketFile
 from takepoint.desk.models import Ticket
-from takepoint.desk.web_files import RowId, file_content
+from takepoint.desk.web_files import file_content
 from takepoint.incidents.evidence import MAX_CAPTION, evidence_root
 from takepoint.incidents.record_models import EvidenceType
 from takepoint.incidents.web_evidence import UPLOAD_DEPENDENCIES
 from takepoint.lib.db import MAX_ID
-from takepoint.lib.deps import AppSettings, DbSession, Now
+from takepoint.lib.deps import AppSettings, DbSession, Now, PathId
 
 # csrf.protect, after the size check that refuses an oversized upload before it is read.
 router = APIRouter(prefix="/api/v1", tags=["desk"], dependencies=UPLOAD_DEPENDENCIES)
@@ -102,7 +102,7 @@ class RootCauseOut(BaseModel):
 
 
 @router.get("/tickets/{ticket_id}/files", response_model=list[TicketFileOut])
-def list_files(ticket_id: RowId, principal: Viewer, session: DbSession) -> list[TicketFileOut]:
+def list_files(ticket_id: PathId, principal: Viewer, session: DbSession) -> list[TicketFileOut]:
     ticket = desk.get_ticket(session, ticket_id)
     found = attachments.for_ticket(session, ticket, requester_view=False)
     return [TicketFileOut.of(f) for f in found]
@@ -110,7 +110,7 @@ def list_files(ticket_id: RowId, principal: Viewer, session: DbSession) -> list[
 
 @router.post("/tickets/{ticket_id}/files", response_model=TicketFileOut, status_code=201)
 def upload_file(
-    ticket_id: RowId,
+    ticket_id: PathId,
     principal: Responder,
     session: DbSession,
     settings: AppSettings,
@@ -147,7 +147,7 @@ def upload_file(
 
 @router.get("/tickets/{ticket_id}/files/{file_id}", response_model=TicketFileOut)
 def read_file(
-    ticket_id: RowId, file_id: RowId, principal: Viewer, session: DbSession
+    ticket_id: PathId, file_id: PathId, principal: Viewer, session: DbSession
 ) -> TicketFileOut:
     ticket = desk.get_ticket(session, ticket_id)
     return TicketFileOut.of(
@@ -157,8 +157,8 @@ def read_file(
 
 @router.post("/tickets/{ticket_id}/files/{file_id}/share", response_model=TicketFileOut)
 def share_file(
-    ticket_id: RowId,
-    file_id: RowId,
+    ticket_id: PathId,
+    file_id: PathId,
     body: ShareIn,
     principal: Responder,
     session: DbSession,
@@ -184,13 +184,13 @@ router.add_api_route(
 
 
 @router.get("/tickets/{ticket_id}/root-cause", response_model=RootCauseOut)
-def read_root_cause(ticket_id: RowId, principal: Viewer, session: DbSession) -> RootCauseOut:
+def read_root_cause(ticket_id: PathId, principal: Viewer, session: DbSession) -> RootCauseOut:
     return RootCauseOut.of(desk.get_ticket(session, ticket_id))
 
 
 @router.put("/tickets/{ticket_id}/root-cause", response_model=RootCauseOut)
 def set_root_cause(
-    ticket_id: RowId, body: RootCauseIn, principal: Responder, session: DbSession, now: Now
+    ticket_id: PathId, body: RootCauseIn, principal: Responder, session: DbSession, now: Now
 ) -> RootCauseOut:
     """Record what caused it and whether the requester sees it (a timeline entry)."""
     ticket = attachments.set_root_cause(

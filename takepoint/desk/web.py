@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, TypeVar
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
@@ -21,7 +21,7 @@ from takepoint.desk.queues import QueueView
 from takepoint.desk.requesters import find_staff
 from takepoint.lib import csrf
 from takepoint.lib.db import MAX_ID
-from takepoint.lib.deps import DbSession, Now
+from takepoint.lib.deps import DbSession, Now, PathId
 from takepoint.lib.errors import InvalidInput
 from takepoint.lib.templating import render
 
@@ -233,7 +233,7 @@ def log_call(
 @router.get("/desk/requesters/{requester_id}")
 def requester_page(
     request: Request,
-    requester_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    requester_id: PathId,
     principal: Viewer,
     session: DbSession,
     q: Annotated[str, Query(max_length=200)] = "",
@@ -256,7 +256,7 @@ def requester_page(
 
 @router.post("/desk/requesters/{requester_id}/merge")
 def merge_requester(
-    requester_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    requester_id: PathId,
     principal: Responder,
     session: DbSession,
     now: Now,

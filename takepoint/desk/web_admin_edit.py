@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -24,14 +24,12 @@ from takepoint.desk.web_admin_forms import (
     optional_id,
 )
 from takepoint.lib import csrf
-from takepoint.lib.db import MAX_ID
-from takepoint.lib.deps import DbSession
+from takepoint.lib.deps import DbSession, PathId
 from takepoint.lib.errors import InvalidInput, TakepointError
 from takepoint.lib.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
 
-ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
 TITLES = {"category": "category", "calendar": "business calendar", "rule": "SLA rule"}
 
 
@@ -101,7 +99,7 @@ def _stored_form(which: str, item: Any) -> dict[str, Any]:
 
 @router.get(f"{PAGE}/categories/{{category_id}}")
 def category_page(
-    request: Request, category_id: ItemId, principal: Admin, session: DbSession
+    request: Request, category_id: PathId, principal: Admin, session: DbSession
 ) -> Response:
     category = rules_write.get_category(session, category_id)
     return _edit_page(
@@ -112,7 +110,7 @@ def category_page(
 @router.post(f"{PAGE}/categories/{{category_id}}")
 def save_category(
     request: Request,
-    category_id: ItemId,
+    category_id: PathId,
     principal: Admin,
     session: DbSession,
     name: Annotated[str, Form(max_length=100)] = "",
@@ -131,7 +129,7 @@ def save_category(
 
 @router.post(f"{PAGE}/categories/{{category_id}}/delete")
 def delete_category(
-    request: Request, category_id: ItemId, principal: Admin, session: DbSession
+    request: Request, category_id: PathId, principal: Admin, session: DbSession
 ) -> Response:
     category = rules_write.get_category(session, category_id)
     try:
@@ -143,7 +141,7 @@ def delete_category(
 
 @router.get(f"{PAGE}/calendars/{{calendar_id}}")
 def calendar_page(
-    request: Request, calendar_id: ItemId, principal: Admin, session: DbSession
+    request: Request, calendar_id: PathId, principal: Admin, session: DbSession
 ) -> Response:
     row = rules.get_calendar(session, calendar_id)
     return _edit_page(request, session, which="calendar", item=row, form=CalendarForm.of(row))
@@ -152,7 +150,7 @@ def calendar_page(
 @router.post(f"{PAGE}/calendars/{{calendar_id}}")
 async def save_calendar(
     request: Request,
-    calendar_id: ItemId,
+    calendar_id: PathId,
     principal: Admin,
     session: DbSession,
     form: Annotated[CalendarForm, Depends()],
@@ -186,7 +184,7 @@ async def save_calendar(
 
 @router.post(f"{PAGE}/calendars/{{calendar_id}}/delete")
 def delete_calendar(
-    request: Request, calendar_id: ItemId, principal: Admin, session: DbSession
+    request: Request, calendar_id: PathId, principal: Admin, session: DbSession
 ) -> Response:
     row = rules.get_calendar(session, calendar_id)
     try:
@@ -197,7 +195,7 @@ def delete_calendar(
 
 
 @router.get(f"{PAGE}/rules/{{rule_id}}")
-def rule_page(request: Request, rule_id: ItemId, principal: Admin, session: DbSession) -> Response:
+def rule_page(request: Request, rule_id: PathId, principal: Admin, session: DbSession) -> Response:
     rule = rules.get_rule(session, rule_id)
     return _edit_page(request, session, which="rule", item=rule, form=RuleForm.of(rule))
 
@@ -205,7 +203,7 @@ def rule_page(request: Request, rule_id: ItemId, principal: Admin, session: DbSe
 @router.post(f"{PAGE}/rules/{{rule_id}}")
 def save_rule(
     request: Request,
-    rule_id: ItemId,
+    rule_id: PathId,
     principal: Admin,
     session: DbSession,
     form: Annotated[RuleForm, Depends()],
@@ -220,7 +218,7 @@ def save_rule(
 
 @router.post(f"{PAGE}/rules/{{rule_id}}/delete")
 def delete_rule(
-    request: Request, rule_id: ItemId, principal: Admin, session: DbSession
+    request: Request, rule_id: PathId, principal: Admin, session: DbSession
 ) -> Response:
     name = rules_write.delete_rule(session, rule_id=rule_id)
     return back(f"Deleted the SLA rule {name}.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -14,8 +14,7 @@ from takepoint.desk import canned, matrix
 from takepoint.desk.models import CannedReply, Level, Priority
 from takepoint.desk.web_admin_forms import PAGE, back, optional_id
 from takepoint.lib import csrf
-from takepoint.lib.db import MAX_ID
-from takepoint.lib.deps import DbSession
+from takepoint.lib.deps import DbSession, PathId
 from takepoint.lib.errors import TakepointError
 from takepoint.lib.templating import render
 
@@ -23,7 +22,6 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)]
 
 MATRIX = f"{PAGE}/matrix"
 CANNED = f"{PAGE}/canned"
-ReplyId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 # --- the priority matrix -----------------------------------------------------------------------
@@ -187,7 +185,7 @@ def add_canned(
 
 @router.get(f"{CANNED}/{{reply_id}}")
 def canned_reply_page(
-    request: Request, reply_id: ReplyId, principal: Admin, session: DbSession
+    request: Request, reply_id: PathId, principal: Admin, session: DbSession
 ) -> Response:
     reply = canned.get(session, reply_id)
     form = {"name": reply.name, "team_id": reply.team_id, "body": reply.body}
@@ -197,7 +195,7 @@ def canned_reply_page(
 @router.post(f"{CANNED}/{{reply_id}}")
 def save_canned(
     request: Request,
-    reply_id: ReplyId,
+    reply_id: PathId,
     principal: Admin,
     session: DbSession,
     name: Name = "",
@@ -226,7 +224,7 @@ def save_canned(
 
 @router.post(f"{CANNED}/{{reply_id}}/delete")
 def delete_canned(
-    request: Request, reply_id: ReplyId, principal: Admin, session: DbSession
+    request: Request, reply_id: PathId, principal: Admin, session: DbSession
 ) -> Response:
     name = canned.get(session, reply_id).name
     canned.delete(session, reply_id=reply_id)

@@ -11,7 +11,7 @@ import unicodedata
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Path, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from takepoint.accounts.auth import Responder, Viewer
@@ -20,12 +20,10 @@ from takepoint.desk import service as desk
 from takepoint.desk.attachments import TicketFile
 from takepoint.incidents.evidence import MAX_CAPTION, evidence_root
 from takepoint.incidents.web_evidence import FILE_HEADERS, UPLOAD_DEPENDENCIES
-from takepoint.lib.db import MAX_ID
-from takepoint.lib.deps import AppSettings, DbSession, Now
+from takepoint.lib.deps import AppSettings, DbSession, Now, PathId
 
 # An id no row can have is refused as input (422) before it reaches the database, where SQLite
 # would overflow and PostgreSQL refuse it.
-RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 # The size check runs before the CSRF check, which reads (and would spool) the whole form.
 router = APIRouter(include_in_schema=False, dependencies=UPLOAD_DEPENDENCIES)
@@ -65,7 +63,7 @@ def _back(ticket_id: int, message: str, anchor: str) -> RedirectResponse:
 
 @router.post("/desk/tickets/{ticket_id}/files")
 def upload_file(
-    ticket_id: RowId,
+    ticket_id: PathId,
     principal: Responder,
     session: DbSession,
     settings: AppSettings,
@@ -93,8 +91,8 @@ def upload_file(
 
 @router.post("/desk/tickets/{ticket_id}/files/{file_id}/share")
 def share_file(
-    ticket_id: RowId,
-    file_id: RowId,
+    ticket_id: PathId,
+    file_id: PathId,
     principal: Responder,
     session: DbSession,
     now: Now,
@@ -110,8 +108,8 @@ def share_file(
 
 @router.get("/desk/tickets/{ticket_id}/files/{file_id}")
 def file_content(
-    ticket_id: RowId,
-    file_id: RowId,
+    ticket_id: PathId,
+    file_id: PathId,
     principal: Viewer,
     session: DbSession,
     settings: AppSettings,
@@ -125,7 +123,7 @@ def file_content(
 
 @router.post("/desk/tickets/{ticket_id}/root-cause")
 def set_root_cause(
-    ticket_id: RowId,
+    ticket_id: PathId,
     principal: Responder,
     session: DbSession,
     now: Now,

@@ -23,11 +23,11 @@ from takepoint.desk import attachments, portal
 from takepoint.desk import service as desk
 from takepoint.desk.attachments import TicketFile
 from takepoint.desk.models import Channel, Requester, Ticket
-from takepoint.desk.web_files import RowId, file_response
+from takepoint.desk.web_files import file_response
 from takepoint.incidents.evidence import ACCEPTED, UnsupportedType, evidence_root, human_size
 from takepoint.incidents.web_evidence import refuse_oversized
 from takepoint.lib import csrf
-from takepoint.lib.deps import AppSettings, DbSession, Now
+from takepoint.lib.deps import AppSettings, DbSession, Now, PathId
 from takepoint.lib.errors import InvalidInput, PayloadTooLarge
 from takepoint.lib.settings import Settings
 from takepoint.lib.templating import render
@@ -292,7 +292,7 @@ def _ticket_page(
 @router.get("/portal/tickets/{ticket_id}")
 def ticket_page(
     request: Request,
-    ticket_id: RowId,
+    ticket_id: PathId,
     requester: PortalRequester,
     session: DbSession,
     settings: AppSettings,
@@ -304,7 +304,7 @@ def ticket_page(
 @router.post("/portal/tickets/{ticket_id}/messages")
 def reply(
     request: Request,
-    ticket_id: RowId,
+    ticket_id: PathId,
     requester: PortalRequester,
     session: DbSession,
     settings: AppSettings,
@@ -361,8 +361,8 @@ def reply(
 
 @router.get("/portal/tickets/{ticket_id}/files/{file_id}")
 def file_content(
-    ticket_id: RowId,
-    file_id: RowId,
+    ticket_id: PathId,
+    file_id: PathId,
     requester: PortalRequester,
     session: DbSession,
     settings: AppSettings,

@@ -21,7 +21,7 @@ from takepoint.desk.models import Level, Priority, Ticket, TicketState
 from takepoint.desk.web import STATE_BUTTONS, active_agents, choice, optional_id, to_ticket
 from takepoint.lib import csrf
 from takepoint.lib.db import MAX_ID
-from takepoint.lib.deps import DbSession, Now
+from takepoint.lib.deps import DbSession, Now, PathId
 from takepoint.lib.errors import InvalidInput
 from takepoint.lib.templating import render
 from takepoint.timeline.chain import entries
@@ -77,7 +77,7 @@ def _page(
 @router.get("/desk/tickets/{ticket_id}")
 def ticket_page(
     request: Request,
-    ticket_id: int,
+    ticket_id: PathId,
     principal: Viewer,
     session: DbSession,
     canned_id: Annotated[int | None, Query(alias="canned", ge=1, le=MAX_ID)] = None,
@@ -94,7 +94,7 @@ def ticket_page(
 @router.get("/desk/tickets/{ticket_id}/presence")
 def presence_notice(
     request: Request,
-    ticket_id: int,
+    ticket_id: PathId,
     principal: Viewer,
     session: DbSession,
     now: Now,
@@ -123,7 +123,7 @@ def presence_notice(
 @router.post("/desk/tickets/{ticket_id}/messages")
 def add_message(
     request: Request,
-    ticket_id: int,
+    ticket_id: PathId,
     principal: Responder,
     session: DbSession,
     now: Now,
@@ -160,7 +160,7 @@ def add_message(
 
 @router.post("/desk/tickets/{ticket_id}/state")
 def set_state(
-    ticket_id: int,
+    ticket_id: PathId,
     principal: Responder,
     session: DbSession,
     now: Now,
@@ -172,7 +172,7 @@ def set_state(
 
 @router.post("/desk/tickets/{ticket_id}/assign")
 def assign(
-    ticket_id: int,
+    ticket_id: PathId,
     principal: Responder,
     session: DbSession,
     now: Now,
@@ -191,7 +191,7 @@ def assign(
 
 @router.post("/desk/tickets/{ticket_id}/priority")
 def set_priority(
-    ticket_id: int,
+    ticket_id: PathId,
     principal: Responder,
     session: DbSession,
     now: Now,
@@ -203,7 +203,7 @@ def set_priority(
 
 @router.post("/desk/tickets/{ticket_id}/impact")
 def set_impact(
-    ticket_id: int,
+    ticket_id: PathId,
     principal: Responder,
     session: DbSession,
     now: Now,
@@ -229,7 +229,7 @@ def set_impact(
 
 @router.post("/desk/tickets/{ticket_id}/tags")
 def set_tags(
-    ticket_id: int,
+    ticket_id: PathId,
     principal: Responder,
     session: DbSession,
     now: Now,
@@ -243,7 +243,7 @@ def set_tags(
 
 @router.post("/desk/tickets/{ticket_id}/incidents")
 def link_incident(
-    ticket_id: int,
+    ticket_id: PathId,
     principal: Responder,
     session: DbSession,
     now: Now,
@@ -258,7 +258,7 @@ def link_incident(
 
 @router.post("/desk/tickets/{ticket_id}/incidents/{incident_id}/unlink")
 def unlink_incident(
-    ticket_id: int, incident_id: int, principal: Responder, session: DbSession, now: Now
+    ticket_id: PathId, incident_id: PathId, principal: Responder, session: DbSession, now: Now
 ) -> Response:
     links.unlink(
         session, ticket_id=ticket_id, incident_id=incident_id, user=principal.user, now=now
@@ -271,7 +271,7 @@ INCIDENT_TICKETS = "/desk/incidents/{incident_id}/tickets"
 
 @router.get(INCIDENT_TICKETS)
 def incident_tickets(
-    request: Request, incident_id: int, principal: Viewer, session: DbSession
+    request: Request, incident_id: PathId, principal: Viewer, session: DbSession
 ) -> Response:
     """The card on an incident's page: the tickets linked to it, whose requesters its
     close-the-loop will reach."""

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from takepoint.lib.context import bind
 from takepoint.lib.csrf import SAFE_METHODS
-from takepoint.lib.db import Database
+from takepoint.lib.db import MAX_ID, Database
 from takepoint.lib.registry import Lane
 from takepoint.lib.settings import Settings
 
@@ -64,3 +64,7 @@ def wake_engine(session: Session, lane: Lane) -> None:
 
 def lanes_to_wake(session: Session) -> frozenset[Lane]:
     return frozenset(session.info.get(_WAKE_LANES, ()))
+
+
+# A row's id in a URL: a number past what the column holds is a 422 naming the parameter.
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]

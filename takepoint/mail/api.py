@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from takepoint.accounts.auth import Admin, Responder
 from takepoint.lib import csrf
-from takepoint.lib.deps import DbSession, Now
+from takepoint.lib.deps import DbSession, Now, PathId
 from takepoint.mail import mailboxes, originals
 from takepoint.mail.mailboxes import MailboxFields
 from takepoint.mail.models import InboundState, Mailbox, MailMessage
@@ -42,13 +42,13 @@ def create_mailbox(body: MailboxIn, principal: Admin, session: DbSession, now: N
 
 
 @router.get("/mailboxes/{mailbox_id}", response_model=MailboxOut)
-def read_mailbox(mailbox_id: int, principal: Admin, session: DbSession) -> MailboxOut:
+def read_mailbox(mailbox_id: PathId, principal: Admin, session: DbSession) -> MailboxOut:
     return _out(mailboxes.get_mailbox(session, mailbox_id))
 
 
 @router.put("/mailboxes/{mailbox_id}", response_model=MailboxOut)
 def update_mailbox(
-    mailbox_id: int, body: MailboxIn, principal: Admin, session: DbSession, now: Now
+    mailbox_id: PathId, body: MailboxIn, principal: Admin, session: DbSession, now: Now
 ) -> MailboxOut:
     mailbox = mailboxes.update_mailbox(
         session, mailbox_id=mailbox_id, fields=MailboxFields(**body.model_dump()), now=now
@@ -57,13 +57,13 @@ def update_mailbox(
 
 
 @router.delete("/mailboxes/{mailbox_id}", status_code=204)
-def delete_mailbox(mailbox_id: int, principal: Admin, session: DbSession) -> Response:
+def delete_mailbox(mailbox_id: PathId, principal: Admin, session: DbSession) -> Response:
     mailboxes.delete_mailbox(session, mailbox_id=mailbox_id)
     return Response(status_code=204)
 
 
 @router.post("/mailboxes/{mailbox_id}/test", response_model=ConnectionTest)
-def test_mailbox(mailbox_id: int, principal: Admin, session: DbSession) -> ConnectionTest:
+def test_mailbox(mailbox_id: PathId, principal: Admin, session: DbSession) -> ConnectionTest:
     return ConnectionTest(**originals.test_mailbox(mailboxes.get_mailbox(session, mailbox_id)))
 
 

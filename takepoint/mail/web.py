@@ -18,7 +18,7 @@ from takepoint.accounts.auth import Admin, Responder
 from takepoint.accounts.service import list_teams
 from takepoint.desk import service as desk
 from takepoint.lib import csrf
-from takepoint.lib.deps import DbSession, Now
+from takepoint.lib.deps import DbSession, Now, PathId
 from takepoint.lib.errors import InvalidInput, TakepointError
 from takepoint.lib.templating import render
 from takepoint.mail import mailboxes, originals
@@ -189,7 +189,9 @@ def create(
 
 
 @router.get(f"{PAGE}/{{mailbox_id}}")
-def edit_page(request: Request, mailbox_id: int, principal: Admin, session: DbSession) -> Response:
+def edit_page(
+    request: Request, mailbox_id: PathId, principal: Admin, session: DbSession
+) -> Response:
     mailbox = mailboxes.get_mailbox(session, mailbox_id)
     return _form_page(
         request,
@@ -203,7 +205,7 @@ def edit_page(request: Request, mailbox_id: int, principal: Admin, session: DbSe
 @router.post(f"{PAGE}/{{mailbox_id}}")
 def update(
     request: Request,
-    mailbox_id: int,
+    mailbox_id: PathId,
     principal: Admin,
     session: DbSession,
     now: Now,
@@ -227,7 +229,7 @@ def update(
 
 
 @router.post(f"{PAGE}/{{mailbox_id}}/test")
-def test(request: Request, mailbox_id: int, principal: Admin, session: DbSession) -> Response:
+def test(request: Request, mailbox_id: PathId, principal: Admin, session: DbSession) -> Response:
     mailbox = mailboxes.get_mailbox(session, mailbox_id)
     result = originals.test_mailbox(mailbox)
     return _form_page(
@@ -242,7 +244,7 @@ def test(request: Request, mailbox_id: int, principal: Admin, session: DbSession
 
 
 @router.post(f"{PAGE}/{{mailbox_id}}/delete")
-def delete(mailbox_id: int, principal: Admin, session: DbSession) -> Response:
+def delete(mailbox_id: PathId, principal: Admin, session: DbSession) -> Response:
     mailboxes.delete_mailbox(session, mailbox_id=mailbox_id)
     return RedirectResponse(f"{PAGE}?flash={quote('Mailbox removed')}", status_code=303)
 
@@ -253,27 +255,27 @@ def _original(request: Request, view: originals.Original) -> Response:
 
 @router.get("/mail/inbound/{inbound_id}")
 def inbound_page(
-    request: Request, inbound_id: int, principal: Responder, session: DbSession
+    request: Request, inbound_id: PathId, principal: Responder, session: DbSession
 ) -> Response:
     return _original(request, originals.by_id(session, inbound_id))
 
 
 @router.get("/mail/messages/{desk_message_id}/original")
 def message_original(
-    request: Request, desk_message_id: int, principal: Responder, session: DbSession
+    request: Request, desk_message_id: PathId, principal: Responder, session: DbSession
 ) -> Response:
     return _original(request, originals.for_desk_message(session, desk_message_id))
 
 
 @router.get("/mail/tickets/{ticket_id}/original")
 def ticket_original(
-    request: Request, ticket_id: int, principal: Responder, session: DbSession
+    request: Request, ticket_id: PathId, principal: Responder, session: DbSession
 ) -> Response:
     return _original(request, originals.opening(session, ticket_id))
 
 
 @router.get("/mail/inbound/{inbound_id}/raw")
-def raw(inbound_id: int, principal: Responder, session: DbSession) -> Response:
+def raw(inbound_id: PathId, principal: Responder, session: DbSession) -> Response:
     view = originals.by_id(session, inbound_id)
     return Response(
         view.row.raw,
