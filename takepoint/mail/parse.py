@@ -15,6 +15,7 @@ import mimetypes
 import re
 from dataclasses import dataclass, field
 from email import policy
+from email.errors import MessageError
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser, BytesParser, HeaderParser
@@ -26,7 +27,16 @@ MAX_MESSAGE_ID = 500
 _MESSAGE_ID = re.compile(r"<[^<>\s]{1,490}>")
 # What a header or part may throw when its bytes are malformed in ways the email package does
 # not foresee; any of them means "unreadable", never "crash".
-_MALFORMED = (ValueError, LookupError, TypeError, AttributeError, IndexError, AssertionError)
+# What the standard library's mail parser raises on headers it cannot read.
+_MALFORMED = (
+    ValueError,
+    LookupError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    AssertionError,
+    MessageError,
+)
 _BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
 _PRECEDENCE_NOISE = ("bulk", "junk", "list")
 _LIST_HEADERS = ("List-Id", "List-Unsubscribe", "List-Post")
@@ -180,12 +190,12 @@ def _is_file(part: Message, bodies: tuple[Message | None, ...]) -> bool:
     maintype = part.get_content_maintype()
     if maintype == "message":
         return False
-    disposition = part.get_content_disposition()
-    if disposition == "attachment":
-        return True
     try:
+        if part.get_content_disposition() == "attachment":
+            return True
         named = part.get_filename() is not None
     except (*_MALFORMED, UnicodeError):
+        # A Content-Disposition the header parser cannot read: no name to go by.
         named = False
     return named or maintype not in ("text", "multipart")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -107,3 +108,12 @@ def test_attachments_become_evidence_with_their_hash_in_the_timeline(
         )
     )
     assert entry is not None and entry.data["sha256"] == file.sha256
+
+
+@pytest.mark.parametrize("disposition", ["0;0*", ";0*"])
+def test_a_content_disposition_the_header_parser_cannot_read_is_no_attachment(
+    disposition: str,
+) -> None:
+    # Found by the fuzz test: the standard library's header parser raises IndexError on these.
+    parsed = parse(f"Content-Disposition: {disposition}\r\n\r\nbody".encode())
+    assert parsed.files == ()
