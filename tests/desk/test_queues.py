@@ -238,6 +238,24 @@ def test_it_filters_breaching_soon_before_it_counts_the_limit(
     assert _breaching(session, clock, search="scanner", limit=1) == _ids([d.tie_first])
 
 
+def test_it_looks_past_the_nearest_clocks_when_their_tickets_are_not_in_play(
+    session: Session, clock: FakeClock
+) -> None:
+    # Twenty closed tickets whose clocks were left running (as rows written by hand, or by an
+    # older version, might be) hold the forty nearest deadlines. The quick way (the nearest
+    # clocks first, their tickets' states checked afterwards) finds nothing for a page of one
+    # or two, and the exact query must still find the open ticket.
+    for n in range(20):
+        closed = _ticket(session, clock, CLOSED)
+        _clock(session, clock, closed, Target.FIRST_RESPONSE, due_in=timedelta(minutes=n))
+        _clock(session, clock, closed, Target.RESOLUTION, due_in=timedelta(minutes=100 + n))
+    waiting = _ticket(session, clock, OPEN)
+    _clock(session, clock, waiting, Target.FIRST_RESPONSE, due_in=timedelta(minutes=500))
+    session.expire_all()
+    for limit in (1, 2):
+        assert _breaching(session, clock, limit=limit) == [waiting.id]
+
+
 def test_it_finds_by_number_title_or_requester_and_treats_impossible_numbers_as_words(
     session: Session, clock: FakeClock
 ) -> None:
