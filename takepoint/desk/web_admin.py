@@ -19,6 +19,7 @@ from takepoint.desk import rules
 from takepoint.desk import service as desk
 from takepoint.desk.calendars import WEEKDAY_NAMES
 from takepoint.desk.models import CalendarRow
+from takepoint.desk.web import optional_id
 from takepoint.desk.web_admin_forms import (
     PAGE,
     CalendarForm,
@@ -26,7 +27,7 @@ from takepoint.desk.web_admin_forms import (
     back,
     calendar_error_field,
     choices,
-    optional_id,
+    shown_id,
 )
 from takepoint.lib import csrf
 from takepoint.lib.deps import DbSession
@@ -98,9 +99,9 @@ def add_category(
     name: Annotated[str, Form(max_length=100)] = "",
     team_id: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    form: dict[str, Any] = {"name": name, "team_id": optional_id(team_id)}
+    form: dict[str, Any] = {"name": name, "team_id": shown_id(team_id)}
     try:
-        category = desk.create_category(session, name=name, team_id=form["team_id"])
+        category = desk.create_category(session, name=name, team_id=optional_id(team_id, "team_id"))
     except TakepointError as exc:
         return _failed(request, session, "category", form, exc)
     return back(f"Added the category {category.name}.")

@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from takepoint.accounts.auth import Admin
 from takepoint.desk import rules, rules_write
+from takepoint.desk.web import optional_id
 from takepoint.desk.web_admin_forms import (
     PAGE,
     CalendarForm,
@@ -21,7 +22,7 @@ from takepoint.desk.web_admin_forms import (
     back,
     calendar_error_field,
     choices,
-    optional_id,
+    shown_id,
 )
 from takepoint.lib import csrf
 from takepoint.lib.deps import DbSession, PathId
@@ -117,10 +118,10 @@ def save_category(
     team_id: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     category = rules_write.get_category(session, category_id)
-    form: dict[str, Any] = {"name": name, "team_id": optional_id(team_id)}
+    form: dict[str, Any] = {"name": name, "team_id": shown_id(team_id)}
     try:
         category = rules_write.edit_category(
-            session, category_id=category_id, name=name, team_id=form["team_id"]
+            session, category_id=category_id, name=name, team_id=optional_id(team_id, "team_id")
         )
     except TakepointError as exc:
         return _refused(request, session, "category", category, form, exc)

@@ -12,7 +12,8 @@ from takepoint.accounts.auth import Admin
 from takepoint.accounts.service import list_teams
 from takepoint.desk import canned, matrix
 from takepoint.desk.models import CannedReply, Level, Priority
-from takepoint.desk.web_admin_forms import PAGE, back, optional_id
+from takepoint.desk.web import optional_id
+from takepoint.desk.web_admin_forms import PAGE, back, shown_id
 from takepoint.lib import csrf
 from takepoint.lib.deps import DbSession, PathId
 from takepoint.lib.errors import TakepointError
@@ -173,9 +174,11 @@ def add_canned(
     team_id: TeamChoice = "",
     body: Body = "",
 ) -> Response:
-    form: dict[str, Any] = {"name": name, "team_id": optional_id(team_id), "body": body}
+    form: dict[str, Any] = {"name": name, "team_id": shown_id(team_id), "body": body}
     try:
-        reply = canned.create(session, name=name, body=body, team_id=form["team_id"])
+        reply = canned.create(
+            session, name=name, body=body, team_id=optional_id(team_id, "team_id")
+        )
     except TakepointError as exc:
         session.rollback()
         errors = {_error_field(exc): exc.message}
@@ -203,10 +206,14 @@ def save_canned(
     body: Body = "",
 ) -> Response:
     canned.get(session, reply_id)  # a reply that is not there is a 404, not a form problem
-    form: dict[str, Any] = {"name": name, "team_id": optional_id(team_id), "body": body}
+    form: dict[str, Any] = {"name": name, "team_id": shown_id(team_id), "body": body}
     try:
         reply = canned.update(
-            session, reply_id=reply_id, name=name, body=body, team_id=form["team_id"]
+            session,
+            reply_id=reply_id,
+            name=name,
+            body=body,
+            team_id=optional_id(team_id, "team_id"),
         )
     except TakepointError as exc:
         session.rollback()

@@ -24,6 +24,7 @@ from takepoint.desk.apply import WEEKDAYS
 from takepoint.desk.calendars import WEEKDAY_NAMES, holidays_from_ics
 from takepoint.desk.models import CalendarRow, Priority, SlaRule
 from takepoint.desk.rules import TARGETS, RuleSpec
+from takepoint.desk.web import optional_id
 from takepoint.lib.errors import InvalidInput
 
 PAGE = "/desk/settings"
@@ -38,7 +39,9 @@ def back(message: str, path: str = PAGE) -> RedirectResponse:
     return RedirectResponse(f"{path}?flash={quote(message)}", status_code=303)
 
 
-def optional_id(value: str) -> int | None:
+def shown_id(value: str) -> int | None:
+    """An id field as typed, for showing the form again: its select finds its choice, and
+    anything that is no id shows as none. What is saved goes through `optional_id`."""
     text = value.strip()
     return int(text) if text.isdigit() and len(text) <= 10 else None
 
@@ -94,7 +97,7 @@ class RuleForm:
         """What was typed, with ids as numbers so that the selects find their choice."""
         values: dict[str, Any] = asdict(self)
         for key in ("calendar_id", "category_id", "department_id", "service_id"):
-            values[key] = optional_id(values[key])
+            values[key] = shown_id(values[key])
         return values
 
     def spec(self) -> RuleSpec:
@@ -102,16 +105,15 @@ class RuleForm:
             self.position, "position", "the position is a whole number: lower ones are tried first"
         )
         warn = _whole(self.warn_percent, "warn_percent", "the warning is a percent from 1 to 99")
-        values = self.values()
         return RuleSpec(
             position=position,
-            calendar_id=values["calendar_id"],
+            calendar_id=optional_id(self.calendar_id, "calendar_id"),
             priority=Priority(self.priority)
             if self.priority in {p.value for p in Priority}
             else None,
-            category_id=values["category_id"],
-            department_id=values["department_id"],
-            service_id=values["service_id"],
+            category_id=optional_id(self.category_id, "category_id"),
+            department_id=optional_id(self.department_id, "department_id"),
+            service_id=optional_id(self.service_id, "service_id"),
             vip={"yes": True, "no": False}.get(self.vip),
             first_response_minutes=_minutes(self.first_response_minutes, "first_response_minutes"),
             next_response_minutes=_minutes(self.next_response_minutes, "next_response_minutes"),

@@ -102,6 +102,32 @@ def test_it_adds_a_category_with_its_team(
     assert "Printing" in client.get("/desk/settings").text
 
 
+@pytest.mark.parametrize(
+    ("path", "fields"),
+    [
+        ("/desk/settings/categories", {"name": "Printing", "team_id": "abc"}),
+        (
+            "/desk/settings/rules",
+            {
+                "name": "P2",
+                "position": "1",
+                "resolution_minutes": "60",
+                "category_id": "x1",
+            },
+        ),
+    ],
+)
+def test_it_refuses_an_id_that_is_no_id_instead_of_saving_none(
+    session: Session, clock: FakeClock, client: TestClient, path: str, fields: dict[str, str]
+) -> None:
+    token = _admin(session, clock, client)
+    response = client.post(path, data={"csrf_token": token, **fields})
+    assert response.status_code == 422
+    assert "is not an id" in response.text
+    assert desk.list_categories(session) == []
+    assert session.scalars(select(SlaRule)).all() == []
+
+
 def test_it_shows_an_overlap_next_to_its_day_and_keeps_what_was_typed(
     session: Session, clock: FakeClock, client: TestClient
 ) -> None:
