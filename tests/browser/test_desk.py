@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -7,11 +8,16 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
+from takepoint.desk import links
 from takepoint.desk import service as desk
 from takepoint.desk.models import Channel, Priority, SlaRule
+from takepoint.incidents import service as incidents
+from takepoint.incidents.models import IncidentSource
 from takepoint.lib.clock import FakeClock
+from takepoint.notify.models import Urgency
 from tests.browsing import sign_in
 from tests.factories import PASSWORD, make_user
+from tests.incidents.world import build_world
 
 pytestmark = pytest.mark.browser
 # Where the lead looks at the pages once (outside the repository, never inside it).
@@ -121,3 +127,41 @@ def test_it_logs_a_call_replies_notes_and_pauses_the_clock(
     expect(page.get_by_role("heading", level=1)).to_contain_text("Dr Hale")
     expect(page.get_by_role("region", name="Tickets")).to_contain_text("theatre list")
     _shoot(page, tmp_path, "desk_requester.png")
+
+
+def test_the_incident_page_shows_its_desk_tickets(
+    page: Page, session: Session, clock: FakeClock, tmp_path: Path
+) -> None:
+    world = build_world(session, clock)
+    agent = make_user(session, clock, name="Sam Okafor", email="desk.agent@example.org")
+    incident = incidents.open_incident(
+        session,
+        service=world.app_server,
+        title="Theatre app down",
+        urgency=Urgency.HIGH,
+        source=IncidentSource.PHONE,
+        now=clock.now(),
+    )
+    for name in ("Dr Hale", "Theatre 2 desk"):
+        requester = desk.create_requester(session, name=name, now=clock.now())
+        ticket = desk.open_ticket(
+            session,
+            requester_id=requester.id,
+            title=f"Theatre list will not load ({name})",
+            channel=Channel.PHONE,
+            now=clock.now(),
+        )
+        links.link(
+            session, ticket_id=ticket.id, incident_id=incident.id, user=agent, now=clock.now()
+        )
+    session.commit()
+    sign_in(page, "desk.agent@example.org", PASSWORD)
+
+    page.goto(f"/incidents/{incident.id}")
+    card = page.get_by_role("region", name="Service desk tickets")
+    expect(card).to_contain_text("2 tickets linked")
+    expect(card.get_by_role("link")).to_have_count(2)
+    card.scroll_into_view_if_needed()
+    page.screenshot(path=tmp_path / "incident_desk_tickets.png")
+    card.get_by_role("link", name=re.compile("Dr Hale")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Theatre list will not load")

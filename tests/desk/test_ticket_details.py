@@ -15,7 +15,7 @@ from takepoint.desk import bulk, details, links, matrix, queues, requesters
 from takepoint.desk import service as desk
 from takepoint.desk.models import Channel, Level, Message, Priority, Requester, TicketState
 from takepoint.incidents import service as incidents
-from takepoint.incidents.models import IncidentSource
+from takepoint.incidents.models import Incident, IncidentSource
 from takepoint.lib.clock import FakeClock
 from takepoint.lib.errors import Conflict, InvalidInput
 from takepoint.notify.models import Notification, Urgency
@@ -132,12 +132,9 @@ def test_it_makes_a_staff_user_a_requester_once(session: Session, clock: FakeClo
     assert first.id == again.id and first.user_id == nurse.id and first.name == "Nia Staff"
 
 
-def test_it_tells_every_linked_requester_when_the_incident_is_resolved(
-    session: Session, clock: FakeClock
-) -> None:
+def _outage(session: Session, clock: FakeClock) -> Incident:
     world = build_world(session, clock)
-    agent = make_user(session, clock)
-    incident = incidents.open_incident(
+    return incidents.open_incident(
         session,
         service=world.app_server,
         title="Theatre app down",
@@ -145,6 +142,13 @@ def test_it_tells_every_linked_requester_when_the_incident_is_resolved(
         source=IncidentSource.PHONE,
         now=clock.now(),
     )
+
+
+def test_it_tells_every_linked_requester_when_the_incident_is_resolved(
+    session: Session, clock: FakeClock
+) -> None:
+    agent = make_user(session, clock)
+    incident = _outage(session, clock)
     tickets = [
         _open(session, clock, _requester(session, clock, name, email=f"{name[:3]}@ward.example"))
         for name in ("Ada Ward", "Bob Theatre")
@@ -173,16 +177,8 @@ def test_it_tells_every_linked_requester_when_the_incident_is_resolved(
 def test_the_incident_page_lists_its_tickets(
     client: TestClient, session: Session, clock: FakeClock
 ) -> None:
-    world = build_world(session, clock)
     agent = make_user(session, clock)
-    incident = incidents.open_incident(
-        session,
-        service=world.app_server,
-        title="Theatre app down",
-        urgency=Urgency.HIGH,
-        source=IncidentSource.PHONE,
-        now=clock.now(),
-    )
+    incident = _outage(session, clock)
     linked = _open(session, clock, _requester(session, clock, "Bob Theatre"))
     _open(session, clock, _requester(session, clock, "Cy Pharmacy"))
     links.link(session, ticket_id=linked, incident_id=incident.id, user=agent, now=clock.now())
