@@ -4,7 +4,6 @@ bytes), the messages that could not be read, and testing a mailbox's connection.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email import policy
 from email.parser import BytesHeaderParser
 from typing import Any
 
@@ -15,7 +14,7 @@ from takepoint.lib.errors import NotFound, TakepointError
 from takepoint.mail.imap import ImapProblem, check
 from takepoint.mail.mailboxes import account_of
 from takepoint.mail.models import InboundState, Mailbox, MailMessage
-from takepoint.mail.parse import header
+from takepoint.mail.parse import LENIENT, header
 
 SHOWN_HEADERS = (
     "From",
@@ -41,7 +40,7 @@ class Original:
 
 def _view(row: MailMessage) -> Original:
     try:
-        parsed = BytesHeaderParser(policy=policy.default).parsebytes(row.raw)
+        parsed = BytesHeaderParser(policy=LENIENT).parsebytes(row.raw)
         headers = [(name, header(parsed, name)) for name in SHOWN_HEADERS if header(parsed, name)]
     except (ValueError, LookupError, TypeError, IndexError):
         headers = []

@@ -19,6 +19,7 @@ from email.errors import MessageError
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser, BytesParser, HeaderParser
+from email.policy import EmailPolicy
 from email.utils import getaddresses, parseaddr
 
 import nh3
@@ -27,7 +28,6 @@ MAX_MESSAGE_ID = 500
 _MESSAGE_ID = re.compile(r"<[^<>\s]{1,490}>")
 # What a header or part may throw when its bytes are malformed in ways the email package does
 # not foresee; any of them means "unreadable", never "crash".
-# What the standard library's mail parser raises on headers it cannot read.
 _MALFORMED = (
     ValueError,
     LookupError,
@@ -37,6 +37,26 @@ _MALFORMED = (
     AssertionError,
     MessageError,
 )
+
+
+class _LenientPolicy(EmailPolicy):
+    """The default policy, except that a header its own parser cannot read stays plain text.
+
+    The standard library reads structured headers (Content-Type, say) while it is still feeding
+    the message in, and some malformed values (`0;0*`) make that raise, so without this one bad
+    header would make the whole message unreadable. As text, `0;0*` is no MIME type, so the part
+    counts as text/plain, as RFC 2045 says an unreadable Content-Type should.
+    """
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        try:
+            parsed: str = super().header_fetch_parse(name, value)  # a str subclass
+        except _MALFORMED:
+            return "".join(value.splitlines())
+        return parsed
+
+
+LENIENT = _LenientPolicy()
 _BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
 _PRECEDENCE_NOISE = ("bulk", "junk", "list")
 _LIST_HEADERS = ("List-Id", "List-Unsubscribe", "List-Post")
@@ -332,7 +352,7 @@ def bounce_of(message: Message, sender: str) -> Bounce | None:
 
 def parse(raw: bytes) -> ParsedMail:
     """Read a message. Raises only for bytes that are not a message at all."""
-    message = BytesParser(policy=policy.default).parsebytes(raw)
+    message = BytesParser(policy=LENIENT).parsebytes(raw)
     senders = _addresses(message, "From") or _addresses(message, "Sender", "Return-Path")
     sender_name, sender = senders[0] if senders else ("", "")
     if not sender:

@@ -28,8 +28,17 @@ HEADERS = [
     "MIME-Version",
 ]
 _text = st.text(alphabet=st.characters(codec="utf-8"), max_size=60)
+# The characters MIME's header grammar gives a meaning to, so that odd parameters, quoting and
+# comments turn up far more often than in arbitrary text.
+_grammar = st.lists(
+    st.sampled_from(
+        [";", "=", "*", "0*", "''", "%ff", '"', "(", ")", "<", "@", ",", "\\", " ", "a"]
+    ),
+    max_size=8,
+).map("".join)
 _value = st.one_of(
     _text,
+    _grammar,
     st.sampled_from(
         [
             "multipart/mixed; boundary=",

@@ -110,6 +110,18 @@ def test_attachments_become_evidence_with_their_hash_in_the_timeline(
     assert entry is not None and entry.data["sha256"] == file.sha256
 
 
+@pytest.mark.parametrize("content_type", ["0;0*", ";0*", "text/plain;0*", "text/html;0*"])
+def test_a_content_type_the_header_parser_cannot_read_leaves_the_message_readable(
+    content_type: str,
+) -> None:
+    # Found by the fuzz test: the standard library raises from inside its own feed parser on
+    # these, so the whole message was unreadable. Now the part counts as text.
+    parsed = parse(f"From: ann@example.org\r\nContent-Type: {content_type}\r\n\r\nbody".encode())
+    assert parsed.sender == "ann@example.org"
+    assert parsed.text == "body"
+    assert parsed.files == ()
+
+
 @pytest.mark.parametrize("disposition", ["0;0*", ";0*"])
 def test_a_content_disposition_the_header_parser_cannot_read_is_no_attachment(
     disposition: str,
