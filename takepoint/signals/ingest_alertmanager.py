@@ -20,6 +20,7 @@ from takepoint.signals.parsing import (
     parse_time,
     severity_from,
     string_map,
+    summary_text,
 )
 
 MAX_ALERTS = 5000
@@ -96,7 +97,7 @@ def alert_signals(
             Signal(
                 action=Action.RESOLVE if resolved else Action.TRIGGER,
                 dedup_key=key,
-                summary=clean(_summary(merged, annotations), 1024),
+                summary=summary_text(_summary(merged, annotations)),
                 severity=severity_from(merged.get("severity"), Severity.ERROR),
                 source=clean(merged.get("instance") or merged.get("job") or source_name, 255),
                 labels=merged,

@@ -13,7 +13,14 @@ from typing import Any
 from takepoint.lib.errors import InvalidInput
 from takepoint.signals.alerts import Action, Signal
 from takepoint.signals.models import Severity
-from takepoint.signals.parsing import DEDUP_KEY_LIMIT, clean, dig, digest_key, severity_from
+from takepoint.signals.parsing import (
+    DEDUP_KEY_LIMIT,
+    clean,
+    dig,
+    digest_key,
+    severity_from,
+    summary_text,
+)
 
 MAX_EVENTS = 1000
 RESOLVE_WORDS = {"resolve", "resolved", "ok", "closed", "recovered", "up", "normal", "cleared"}
@@ -53,7 +60,7 @@ def _one(item: Any, paths: dict[str, str], where: str) -> Signal:
     return Signal(
         action=action,
         dedup_key=key,
-        summary=clean(summary.strip(), 1024),
+        summary=summary_text(summary),
         severity=severity_from(dig(item, paths["severity"]), Severity.ERROR),
         source=clean(source, 255),
         raw=item,

@@ -13,7 +13,7 @@ from takepoint.lib.errors import InvalidInput
 from takepoint.signals.alerts import Action, Signal
 from takepoint.signals.ingest_alertmanager import alert_signals
 from takepoint.signals.models import Severity
-from takepoint.signals.parsing import clean, digest_key, string_map
+from takepoint.signals.parsing import clean, digest_key, string_map, summary_text
 
 LEGACY_STATES = {
     "alerting": Action.TRIGGER,
@@ -45,7 +45,7 @@ def _legacy(data: dict[str, Any]) -> list[Signal]:
         Signal(
             action=action,
             dedup_key=clean(key, 255),
-            summary=clean(title.strip(), 1024),
+            summary=summary_text(title),
             severity=Severity.CRITICAL if state == "alerting" else Severity.WARNING,
             source="grafana",
             labels=tags,

@@ -68,7 +68,10 @@ def parse_event(data: Any) -> PagerDutyEvent:
         raise InvalidEvent(["Event object must be a JSON object"])
     errors: list[str] = []
     routing_key = data.get("routing_key")
-    if not isinstance(routing_key, str) or not routing_key.strip():
+    if routing_key is not None and not isinstance(routing_key, str):
+        errors.append("'routing_key' must be a string (quote it)")
+        routing_key = ""
+    elif not isinstance(routing_key, str) or not routing_key.strip():
         errors.append("'routing_key' is missing or blank")
         routing_key = ""
     elif len(routing_key) != ROUTING_KEY_LENGTH:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import re2
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -15,9 +18,18 @@ from takepoint.catalog.models import Service
 from takepoint.lib.errors import Conflict, InvalidInput, NotFound
 from takepoint.signals.models import MaintenanceWindow, Silence
 
+log = logging.getLogger(__name__)
+
 MAX_WINDOW = timedelta(days=31)
 MAX_SILENCE = timedelta(days=90)
 MATCHER_OPS = ("=~", "!=", "=")
+MAX_PATTERN = 1000
+# What RE2 may spend on one pattern, compiled and matching; a pattern that needs more is refused.
+PATTERN_MEMORY = 1024 * 1024
+_RE2_SYNTAX = (
+    "patterns are RE2 syntax and match the whole value; RE2 has no backreferences (\\1) "
+    "and no lookaround ((?=, (?!, (?<=, (?<!)"
+)
 _MATCHER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*(=~|!=|=)\s*(.*?)\s*$")
 
 
@@ -119,13 +131,44 @@ def check_matchers(matchers: list[dict[str, str]]) -> list[dict[str, str]]:
                 "each matcher needs a name and an op of =, != or =~", field="matchers"
             )
         if matcher["op"] == "=~":
-            try:
-                re.compile(matcher["value"])
-            except re.error as exc:
-                raise InvalidInput(
-                    f"{matcher['value']!r} is not a regular expression: {exc}", field="matchers"
-                ) from None
+            compile_pattern(matcher["value"])
     return [{"name": m["name"], "op": m["op"], "value": m["value"]} for m in matchers]
+
+
+def compile_pattern(value: str) -> re2._Regexp[str]:
+    """An =~ matcher's value compiled with RE2; InvalidInput naming `matchers` if RE2 refuses it.
+
+    Security: a silence's pattern is run against the text of every new alert that senders
+    choose. Python's `re` backtracks, and `(a+)+$` against 28 a's and a "!" took seconds while
+    holding the GIL, so every request (/healthz too) waited. RE2 matches in time linear in the
+    text, within `PATTERN_MEMORY`, and releases the GIL while it matches.
+    """
+    shown = value if len(value) <= 80 else value[:80] + "…"
+    if len(value) > MAX_PATTERN:
+        raise InvalidInput(
+            f"the pattern {shown!r} is longer than {MAX_PATTERN} characters", field="matchers"
+        )
+    try:
+        return re2.compile(value, _re2_options())
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else ""
+        if isinstance(reason, bytes):
+            reason = reason.decode(errors="replace")
+        raise InvalidInput(
+            f"the pattern {shown!r} cannot be used ({reason}): {_RE2_SYNTAX}", field="matchers"
+        ) from None
+    except UnicodeEncodeError:
+        raise InvalidInput(
+            f"the pattern {shown!r} holds an unpaired UTF-16 surrogate", field="matchers"
+        ) from None
+
+
+def _re2_options() -> re2.Options:
+    options = re2.Options()
+    options.max_mem = PATTERN_MEMORY
+    options.never_capture = True  # only "does it match" is asked
+    options.log_errors = False  # a refused pattern is the caller's error, not the server's
+    return options
 
 
 def create_silence(
@@ -183,34 +226,57 @@ def list_silences(
 
 
 @dataclass(frozen=True, slots=True)
+class _Matcher:
+    name: str
+    op: str
+    value: str
+    # For =~: the compiled pattern, or None when it cannot be compiled (it then matches nothing).
+    pattern: re2._Regexp[str] | None = None
+
+    def matches(self, text: str) -> bool:
+        if self.op == "=":
+            return text == self.value
+        if self.op == "!=":
+            return text != self.value
+        if self.pattern is None:
+            return False
+        try:
+            return self.pattern.fullmatch(text) is not None
+        except UnicodeEncodeError:  # half a surrogate pair: no stored value holds one
+            return False
+
+
+@dataclass(frozen=True, slots=True)
 class ActiveSilence:
     id: int
-    matchers: tuple[tuple[str, str, str | re.Pattern[str]], ...]
+    matchers: tuple[_Matcher, ...]
 
     def matches(self, values: dict[str, Any]) -> bool:
-        for name, op, wanted in self.matchers:
-            value = values.get(name)
-            text = "" if value is None else str(value)
-            if op == "=" and text != wanted:
-                return False
-            if op == "!=" and text == wanted:
-                return False
-            if isinstance(wanted, re.Pattern) and wanted.fullmatch(text) is None:
+        for matcher in self.matchers:
+            value = values.get(matcher.name)
+            if not matcher.matches("" if value is None else str(value)):
                 return False
         return True
 
 
 def _compiled(silence_id: int, matchers: list[dict[str, str]]) -> ActiveSilence:
-    compiled: list[tuple[str, str, str | re.Pattern[str]]] = []
+    compiled = []
     for m in matchers:
-        wanted: str | re.Pattern[str] = m["value"]
-        if m["op"] == "=~":
-            try:
-                wanted = re.compile(m["value"])
-            except re.error:
-                continue
-        compiled.append((m["name"], m["op"], wanted))
+        pattern = _stored_pattern(silence_id, m["value"]) if m["op"] == "=~" else None
+        compiled.append(_Matcher(name=m["name"], op=m["op"], value=m["value"], pattern=pattern))
     return ActiveSilence(id=silence_id, matchers=tuple(compiled))
+
+
+@functools.lru_cache(maxsize=1024)
+def _stored_pattern(silence_id: int, value: str) -> re2._Regexp[str] | None:
+    # A silence saved before patterns were RE2 may hold one RE2 refuses (a lookahead, a
+    # backreference). Its matcher matches nothing, so the silence holds back fewer alerts, never
+    # more: a broken silence must not page nobody. Cached, so it is logged once, not per alert.
+    try:
+        return compile_pattern(value)
+    except InvalidInput as exc:
+        log.warning("silence %d matches nothing: %s", silence_id, exc.message)
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +287,14 @@ class Suppression:
     silences: list[ActiveSilence]
 
     def silence_for(self, values: dict[str, Any]) -> int | None:
+        """The first silence that matches these values, if any.
+
+        Concurrency: this runs where alerts are stored, never on the event loop: on the signal
+        writer's thread for events and pings (`writer.py`) and on an engine lane's thread for
+        late heartbeats. A thread is not enough on its own, since a pattern that held the GIL
+        would stall the event loop all the same; RE2 gives the GIL up while it matches, and
+        matches in time linear in the value.
+        """
         for silence in self.silences:
             if silence.matches(values):
                 return silence.id

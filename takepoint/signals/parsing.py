@@ -45,6 +45,18 @@ def clean(text: str, limit: int) -> str:
     return text.replace("\x00", "")[:limit]
 
 
+SUMMARY_LIMIT = 1024
+
+
+def summary_text(text: str) -> str:
+    """A summary as stored: cut to the column with a visible "…" when longer (the whole text
+    stays in the alert's details), never silently."""
+    text = text.strip().replace("\x00", "")
+    if len(text) <= SUMMARY_LIMIT:
+        return text
+    return text[: SUMMARY_LIMIT - 1] + "…"
+
+
 def severity_from(value: Any, default: Severity) -> Severity:
     if isinstance(value, str):
         return SEVERITY_WORDS.get(value.strip().lower(), default)

@@ -8,6 +8,11 @@ single writer never queues up behind itself.
 
 The queue is bounded in items and in bytes: when it is full, the request is refused with 429 and
 Retry-After at once, so a storm costs bounded memory and the server keeps answering.
+
+Everything a unit does with what users typed runs here, off the event loop: new alerts are
+matched against silences' patterns on this thread. Those are RE2 patterns
+(`maintenance.compile_pattern`), which match in linear time and release the GIL while matching,
+so a pattern written to be slow cannot stall the requests the event loop is serving.
 """
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ import pytest
 from sqlalchemy import select
 
 from takepoint.catalog.models import Service
-from takepoint.lib import migrate
 from takepoint.lib.db import Database
 from takepoint.signals.integrations import create_integration
 from takepoint.signals.models import Alert, IntegrationKind
@@ -33,9 +32,7 @@ def _free_port() -> int:
         return port
 
 
-def _prepare(data_dir: Path) -> str:
-    database = Database(f"sqlite:///{data_dir / 'takepoint.db'}")
-    migrate.upgrade(database)
+def _prepare(database: Database) -> str:
     now = datetime.now(UTC)
     with database.session() as session:
         service = Service(slug="txn", name="Transaction server", created_at=now, updated_at=now)
@@ -44,15 +41,21 @@ def _prepare(data_dir: Path) -> str:
         _, key = create_integration(
             session, service=service, kind=IntegrationKind.PAGERDUTY, now=now
         )
-    database.dispose()
     return key
 
 
 @pytest.mark.slow
-def test_it_keeps_every_event_it_answered_202_after_sigkill(tmp_path: Path) -> None:
-    key = _prepare(tmp_path)
+def test_it_keeps_every_event_it_answered_202_after_sigkill(db: Database, tmp_path: Path) -> None:
+    # On both databases: SQLite's group commit and PostgreSQL's both answer 202 only after
+    # the commit.
+    key = _prepare(db)
     port = _free_port()
-    env = {**os.environ, "TAKEPOINT_DATA_DIR": str(tmp_path), "TAKEPOINT_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "TAKEPOINT_DATA_DIR": str(tmp_path),
+        "TAKEPOINT_DATABASE_URL": db.url,
+        "TAKEPOINT_LOG_LEVEL": "WARNING",
+    }
     with (tmp_path / "server.log").open("wb") as log:
         server = subprocess.Popen(
             [TAKEPOINT, "web", "--port", str(port)], env=env, stdout=log, stderr=log
@@ -109,9 +112,7 @@ def test_it_keeps_every_event_it_answered_202_after_sigkill(tmp_path: Path) -> N
             server.wait(10)
 
     assert len(accepted) >= 500
-    database = Database(f"sqlite:///{tmp_path / 'takepoint.db'}")
-    with database.session(read_only=True) as session:
+    with db.session(read_only=True) as session:
         stored = set(session.scalars(select(Alert.dedup_key)))
-    database.dispose()
     missing = [k for k in accepted if k not in stored]
     assert missing == [], f"{len(missing)} of {len(accepted)} acknowledged events were lost"
