@@ -8,6 +8,7 @@ from takepoint.incidents import models as incidents_models
 from takepoint.incidents import record_models as incident_record_models
 from takepoint.lib.db import Base
 from takepoint.mail import models as mail_models
+from takepoint.notify import link_models as notify_link_models
 from takepoint.notify import models as notify_models
 from takepoint.oncall import models as oncall_models
 from takepoint.reviews import models as reviews_models
@@ -23,6 +24,7 @@ __all__ = [
     "incident_record_models",
     "incidents_models",
     "mail_models",
+    "notify_link_models",
     "notify_models",
     "oncall_models",
     "reviews_models",

@@ -19,6 +19,7 @@ from takepoint.engine.models import EngineTask, TaskKind, TaskState
 from takepoint.lib.claims import Claim, Lease
 from takepoint.lib.context import context_of
 from takepoint.lib.registry import TaskHandler
+from takepoint.notify.links import forget_used
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,13 @@ def _probe(session: Session, payload: dict[str, Any], now: datetime) -> None:
 
 def _housekeeping(session: Session, payload: dict[str, Any], now: datetime) -> None:
     removed = purge_expired(session, now=now, keep_attempts=timedelta(days=30))
-    log.info("housekeeping removed %d expired sessions and old sign-in attempts", removed)
+    forgotten = forget_used(session, now=now)
+    log.info(
+        "housekeeping removed %d expired sessions and old sign-in attempts, "
+        "and %d marks of action links too old to be used",
+        removed,
+        forgotten,
+    )
     schedule(session, kind=TaskKind.HOUSEKEEPING, due_at=now + HOUSEKEEPING_EVERY, now=now)
 
 

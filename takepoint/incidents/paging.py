@@ -36,7 +36,7 @@ def _links(session: Session, incident: Incident, user: User, now: datetime) -> A
         secret_key=context.secret_key,
         base_url=context.base_url,
         incident_id=incident.id,
-        user_id=user.id,
+        user=user,
         now=now,
     )
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from takepoint.lib.clock import FakeClock
 from takepoint.notify.links import (
     LINK_PATH,
+    AccountStamp,
     LinkAction,
     LinkExpired,
     LinkInvalid,
@@ -26,11 +27,17 @@ from tests.notify.helpers import add_email
 from tests.notify.receivers import SmtpReceiver
 
 KEY = "test-secret-key-test-secret-key"
+STAMP = AccountStamp(role="role-digest", password="password-digest")
 
 
 def test_it_reads_back_what_it_signed(clock: FakeClock) -> None:
     token = make_token(
-        secret_key=KEY, incident_id=42, user_id=7, action=LinkAction.RESOLVE, now=clock.now()
+        secret_key=KEY,
+        incident_id=42,
+        user_id=7,
+        action=LinkAction.RESOLVE,
+        stamp=STAMP,
+        now=clock.now(),
     )
     claim = read_token(secret_key=KEY, token=token, now=clock.now() + timedelta(hours=23))
     assert (claim.incident_id, claim.user_id, claim.action) == (42, 7, LinkAction.RESOLVE)
@@ -39,7 +46,12 @@ def test_it_reads_back_what_it_signed(clock: FakeClock) -> None:
 
 def test_it_refuses_an_expired_link_with_410(clock: FakeClock) -> None:
     token = make_token(
-        secret_key=KEY, incident_id=1, user_id=1, action=LinkAction.ACKNOWLEDGE, now=clock.now()
+        secret_key=KEY,
+        incident_id=1,
+        user_id=1,
+        action=LinkAction.ACKNOWLEDGE,
+        stamp=STAMP,
+        now=clock.now(),
     )
     later = clock.now() + timedelta(hours=24, seconds=1)
     with pytest.raises(LinkExpired) as caught:
@@ -59,7 +71,12 @@ def test_it_refuses_an_expired_link_with_410(clock: FakeClock) -> None:
 )
 def test_it_refuses_a_tampered_link_with_400(clock: FakeClock, tamper: object) -> None:
     token = make_token(
-        secret_key=KEY, incident_id=1, user_id=1, action=LinkAction.ACKNOWLEDGE, now=clock.now()
+        secret_key=KEY,
+        incident_id=1,
+        user_id=1,
+        action=LinkAction.ACKNOWLEDGE,
+        stamp=STAMP,
+        now=clock.now(),
     )
     assert callable(tamper)
     with pytest.raises(LinkInvalid) as caught:
@@ -73,6 +90,7 @@ def test_it_refuses_a_link_signed_with_another_key(clock: FakeClock) -> None:
         incident_id=1,
         user_id=1,
         action=LinkAction.RESOLVE,
+        stamp=STAMP,
         now=clock.now(),
     )
     with pytest.raises(LinkInvalid):
@@ -88,7 +106,7 @@ def test_it_puts_both_links_in_the_message_and_keeps_them_out_of_listings(
         secret_key=KEY,
         base_url="https://takepoint.stmarys.example",
         incident_id=12,
-        user_id=dana.id,
+        user=dana,
         now=clock.now(),
     )
     (row,) = notify_user(
