@@ -17,6 +17,7 @@ from takepoint.accounts import service
 from takepoint.accounts.models import Role, Team, TeamMember, User
 from takepoint.lib.apply import Action, Change, Context, Entry, FileModel, Section, describe
 from takepoint.lib.errors import InvalidInput
+from takepoint.lib.removal import remove
 
 
 class UserEntry(FileModel):
@@ -262,7 +263,7 @@ class TeamsSection(Section[TeamEntry]):
 
     def delete(self, ctx: Context, names: list[str]) -> None:
         for team in ctx.session.scalars(select(Team).where(Team.slug.in_(names))):
-            ctx.session.delete(team)
+            remove(ctx.session, team, what=f"team {team.slug}")
 
     def export(self, session: Session) -> list[dict[str, Any]]:
         return [

@@ -24,6 +24,7 @@ from takepoint.catalog.models import Department, Service
 from takepoint.catalog.snapshot import LIST_FIELDS, SCALAR_FIELDS
 from takepoint.catalog.spec import DepartmentEntry, ServiceEntry
 from takepoint.lib.apply import Action, Change, Context, Entry, Section, describe
+from takepoint.lib.removal import remove
 
 # --- departments -------------------------------------------------------------------------------
 
@@ -237,7 +238,7 @@ class ServicesSection(Section[ServiceEntry]):
 
     def delete(self, ctx: Context, names: list[str]) -> None:
         for service in ctx.session.scalars(select(Service).where(Service.slug.in_(names))):
-            ctx.session.delete(service)
+            remove(ctx.session, service, what=f"service {service.slug}")
 
     def export(self, session: Session) -> list[dict[str, Any]]:
         loaded = snapshot.load(session)

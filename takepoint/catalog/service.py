@@ -26,6 +26,7 @@ from takepoint.catalog.models import (
     ServiceLink,
 )
 from takepoint.lib.errors import Conflict, InvalidInput, NotFound
+from takepoint.lib.removal import remove
 
 # Slugs start with a letter so that a path segment of digits can only ever be an id.
 SLUG = re.compile(r"^[a-z][a-z0-9-]{0,99}$")
@@ -239,8 +240,7 @@ def delete_service(session: Session, *, service: Service) -> None:
             "remove those dependencies first",
             field="service",
         )
-    session.delete(service)
-    session.flush()
+    remove(session, service, what=f"service {service.slug}", field="service")
 
 
 def dependents_of(session: Session, *, service: Service) -> list[Service]:

@@ -225,6 +225,15 @@ def _page_targets(
 ) -> int:
     paged = 0
     seen: set[int] = set()
+    if not targets:
+        append(
+            session,
+            chain=incident.chain,
+            kind=EntryKind.NOBODY_ON_CALL,
+            text=f"Nobody to page at {reason}: it names nobody; moving on",
+            at=now,
+            data={"level": index},
+        )
     for target in targets:
         user = resolve_target(session, target=target, service=incident.service, at=now)
         if user is None or not user.is_active:

@@ -4,8 +4,19 @@ import enum
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, Time, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    select,
+    text,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from takepoint.accounts.models import Team, User
 from takepoint.catalog.models import Department, Service
@@ -86,8 +97,22 @@ class EscalationLevel(Base):
     )
 
 
+def _policies_paging(session: Session, column: Column[int], row_id: int) -> list[str]:
+    # A schedule, person or team that a policy pages: deleting it would leave a level empty.
+    names = session.scalars(
+        select(EscalationPolicy.name)
+        .join(EscalationLevel, EscalationLevel.policy_id == EscalationPolicy.id)
+        .join(EscalationTarget, EscalationTarget.level_id == EscalationLevel.id)
+        .where(column == row_id)
+        .distinct()
+        .order_by(EscalationPolicy.name)
+    )
+    return [f"escalation policy {name!r}" for name in names]
+
+
 class EscalationTarget(Base):
     __tablename__ = "escalation_targets"
+    __table_args__ = {"info": {"blocks_removal": _policies_paging}}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     level_id: Mapped[int] = mapped_column(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from takepoint.accounts.models import Role, User
 from takepoint.accounts.service import check_time_zone, slugify
 from takepoint.lib.errors import Conflict, InvalidInput, NotFound
+from takepoint.lib.removal import remove
 from takepoint.oncall import compute
 from takepoint.oncall.compute import ShiftUnit
 from takepoint.oncall.models import (
@@ -161,8 +162,7 @@ def update_schedule(
 
 
 def delete_schedule(session: Session, *, schedule: Schedule) -> None:
-    session.delete(schedule)
-    session.flush()
+    remove(session, schedule, what=f"schedule {schedule.name!r}", field="schedule")
 
 
 def _with_layers(query: Select[Schedule]) -> Select[Schedule]:
