@@ -30,7 +30,9 @@ def create_app(
     run_engine: bool = False,
 ) -> FastAPI:
     clock = clock or SystemClock()
-    database = db or Database(settings.effective_database_url)
+    database = db or Database(
+        settings.effective_database_url, synchronous=settings.sqlite_synchronous
+    )
     metrics = Metrics()
     # Bound to every request's and engine job's session: what services need beyond the database.
     context = Context.build(settings, registry, clock)

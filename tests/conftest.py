@@ -137,7 +137,9 @@ def db(
     if backend == "sqlite":
         path = tmp_path / "takepoint.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        database = BoundDatabase(f"sqlite:///{path}")
+        # A test's database is thrown away, so its commits need not wait for the disk (the
+        # default, FULL, survives a power loss; both survive a killed process).
+        database = BoundDatabase(f"sqlite:///{path}", synchronous="normal")
     else:
         database = BoundDatabase(request.getfixturevalue("postgres_url"))
         _empty_all(database)

@@ -62,7 +62,7 @@ def now() -> datetime:
 
 @contextmanager
 def database() -> Iterator[Database]:
-    db = Database(settings().effective_database_url)
+    db = Database(settings().effective_database_url, synchronous=settings().sqlite_synchronous)
     try:
         yield db
     finally:

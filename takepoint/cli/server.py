@@ -5,7 +5,9 @@ import errno
 import gc
 import signal
 import socket
+import ssl
 import threading
+from pathlib import Path
 from types import FrameType
 
 import typer
@@ -19,12 +21,73 @@ from takepoint.demo import load_demo
 from takepoint.engine.loop import Engine
 from takepoint.lib import migrate as migrations
 from takepoint.lib.context import bind
+from takepoint.lib.errors import TakepointError
 from takepoint.lib.logs import configure_logging
-from takepoint.lib.settings import Settings
+from takepoint.lib.settings import Settings, load_settings
 from takepoint.wiring import build_registry
 
 HostOption = typer.Option(None, "--host", help="address to listen on (default TAKEPOINT_HOST)")
 PortOption = typer.Option(None, "--port", help="port to listen on (default TAKEPOINT_PORT)")
+TlsCertOption = typer.Option(
+    None,
+    "--tls-cert",
+    help="serve HTTPS with this PEM certificate chain (default TAKEPOINT_TLS_CERT)",
+)
+TlsKeyOption = typer.Option(
+    None, "--tls-key", help="the certificate's PEM private key (default TAKEPOINT_TLS_KEY)"
+)
+
+
+def _settings(tls_cert: Path | None, tls_key: Path | None) -> Settings:
+    """The settings, with TLS files given on the command line in place of TAKEPOINT_TLS_*."""
+    given = {"tls_cert": tls_cert, "tls_key": tls_key}
+    try:
+        return load_settings(**{name: path for name, path in given.items() if path is not None})
+    except TakepointError as exc:
+        fail(exc.message)
+
+
+class _EncryptedKey(Exception):
+    pass
+
+
+def _refuse_passphrase() -> bytes:
+    # Without a callback OpenSSL would ask for the passphrase on the terminal.
+    raise _EncryptedKey
+
+
+def _tls(config: Settings) -> ssl.SSLContext | None:
+    """The server's TLS context, checked before anything starts; a bad file is one line that
+    names it."""
+    cert, key = config.tls_cert, config.tls_key
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        given, missing = ("certificate", "key") if key is None else ("key", "certificate")
+        fail(
+            f"a TLS {given} needs its {missing} too: give --tls-cert and --tls-key "
+            "(or TAKEPOINT_TLS_CERT and TAKEPOINT_TLS_KEY), or neither"
+        )
+    for what, path in (("certificate", cert), ("key", key)):
+        try:
+            path.read_bytes()
+        except OSError as exc:
+            fail(f"cannot read the TLS {what} {path}: {exc.strerror}")
+    try:
+        # A context of its own, so the certificate is only parsed here, not trusted.
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=cert)
+    except ssl.SSLError:
+        fail(f"the TLS certificate {cert} holds no PEM certificate")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(cert, key, password=_refuse_passphrase)
+    except _EncryptedKey:
+        fail(f"the TLS key {key} is encrypted; give Takepoint the key without a passphrase")
+    except ssl.SSLError as exc:
+        if exc.reason == "KEY_VALUES_MISMATCH":
+            fail(f"the TLS key {key} is not the key of the certificate {cert}")
+        fail(f"the TLS key {key} holds no PEM private key")
+    return context
 
 
 def _prepare(config: Settings, *, demo: bool) -> None:
@@ -56,7 +119,14 @@ def _prepare(config: Settings, *, demo: bool) -> None:
         )
 
 
-def _serve(config: Settings, host: str | None, port: int | None, *, run_engine: bool) -> None:
+def _serve(
+    config: Settings,
+    host: str | None,
+    port: int | None,
+    *,
+    tls: ssl.SSLContext | None,
+    run_engine: bool,
+) -> None:
     configure_logging(config.log_level, config.log_format)
     app = create_app(config, registry=build_registry(), run_engine=run_engine)
     # What exists now (modules, routes, settings) lives as long as the process. Frozen, it is
@@ -67,8 +137,16 @@ def _serve(config: Settings, host: str | None, port: int | None, *, run_engine: 
     host = host or config.host
     port = port or config.port
     listener = _listen(host, port)
-    console.print(f"Takepoint is serving on http://{host}:{port}  (Ctrl-C stops it)")
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
+    scheme = "http" if tls is None else "https"
+    console.print(f"Takepoint is serving on {scheme}://{host}:{port}  (Ctrl-C stops it)")
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            log_config=None,
+            access_log=False,
+            ssl_context_factory=None if tls is None else lambda _config, _default: tls,
+        )
+    )
     # uvicorn raises Ctrl-C again once it has shut down cleanly.
     with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[listener])
@@ -99,20 +177,29 @@ def up(
     host: str | None = HostOption,
     port: int | None = PortOption,
     demo: bool = typer.Option(False, "--demo", help="load the demo hospital IT team"),
+    tls_cert: Path | None = TlsCertOption,
+    tls_key: Path | None = TlsKeyOption,
 ) -> None:
     """Run everything in one process: migrations, web UI, API and engine."""
-    config = settings()
+    config = _settings(tls_cert, tls_key)
+    tls = _tls(config)
     _prepare(config, demo=demo)
-    _serve(config, host, port, run_engine=True)
+    _serve(config, host, port, tls=tls, run_engine=True)
 
 
-def web(host: str | None = HostOption, port: int | None = PortOption) -> None:
+def web(
+    host: str | None = HostOption,
+    port: int | None = PortOption,
+    tls_cert: Path | None = TlsCertOption,
+    tls_key: Path | None = TlsKeyOption,
+) -> None:
     """Run only the web UI and API (engines run elsewhere, with `takepoint engine`)."""
-    config = settings()
+    config = _settings(tls_cert, tls_key)
+    tls = _tls(config)
     with database() as db:
         if migrations.pending(db):
             fail("the database schema is not up to date; run `takepoint migrate` first")
-    _serve(config, host, port, run_engine=False)
+    _serve(config, host, port, tls=tls, run_engine=False)
 
 
 def engine() -> None:

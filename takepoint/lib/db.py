@@ -4,17 +4,19 @@ import enum
 import sqlite3
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event, make_url
+from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event, inspect, make_url
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
+
+from takepoint.lib.errors import InvalidInput
 
 # How long a SQLite writer waits for another to finish before giving up.
 BUSY_TIMEOUT_SECONDS = 10
@@ -73,17 +75,28 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
 
 
-def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
-    # pysqlite's own transaction handling starts transactions late and never as IMMEDIATE;
-    # switch it off so the "begin" hook below decides.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    # NORMAL in WAL mode survives a killed process; only a power loss can drop the last commits.
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
-    cursor.close()
+# How SQLite's commits reach the disk (`TAKEPOINT_SQLITE_SYNCHRONOUS`). In WAL mode both survive
+# a killed process. NORMAL syncs only at checkpoints, so a power loss or a kernel crash can drop
+# the last commits; FULL syncs the log at every commit, so a commit that was answered is kept.
+SYNCHRONOUS = ("full", "normal")
+
+
+def _sqlite_connect(synchronous: str) -> Callable[[sqlite3.Connection, ConnectionPoolEntry], None]:
+    if synchronous not in SYNCHRONOUS:
+        raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}")
+
+    def on_connect(dbapi_connection: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
+        # pysqlite's own transaction handling starts transactions late and never as
+        # IMMEDIATE; switch it off so the "begin" hook below decides.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
+        cursor.close()
+
+    return on_connect
 
 
 class TurnLock:
@@ -192,7 +205,7 @@ class WriterQueue:
             self._lock.release()
 
 
-def build_engine(url: str, *, echo: bool = False) -> Engine:
+def build_engine(url: str, *, echo: bool = False, synchronous: str = "full") -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -204,7 +217,7 @@ def build_engine(url: str, *, echo: bool = False) -> Engine:
             pool_size=8,
             max_overflow=8,
         )
-        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "connect", _sqlite_connect(synchronous))
         writers = WriterQueue()
         event.listen(engine, "begin", writers.begin)
         event.listen(engine, "commit", writers.commit)
@@ -223,6 +236,30 @@ def transaction_cache(session: Session, name: str) -> dict[Any, Any]:
     transaction or any savepoint in it ends, so nothing outlives what it describes."""
     caches: dict[str, dict[Any, Any]] = session.info.setdefault(_TRANSACTION_CACHE, {})
     return caches.setdefault(name, {})
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_nul(session: Session, context: Any, instances: Any) -> None:
+    """A NUL character in any text about to be written is refused, naming its field.
+
+    PostgreSQL cannot store one in a text column, and SQLite would keep what no page can show,
+    so a title or a note with one is refused the same on both, before anything is written.
+    Text that machines send (alert payloads, mail, delivery errors) is cleaned where it comes
+    in; what reaches here came from a person.
+    """
+    for row in (*session.new, *session.dirty):
+        state = inspect(row)
+        # Of a row read back, only what changed: an old value must not block every update.
+        changed = None if state.key is None else state.committed_state
+        for attribute in state.mapper.column_attrs:
+            if changed is not None and attribute.key not in changed:
+                continue
+            value = state.dict.get(attribute.key)
+            if isinstance(value, str) and "\x00" in value:
+                raise InvalidInput(
+                    f"{attribute.key.replace('_', ' ')} may not contain a NUL character",
+                    field=attribute.key,
+                )
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -247,9 +284,9 @@ def rowcount(result: Any) -> int:
 class Database:
     """The engine plus session factories: one unit of work per request or engine job."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, synchronous: str = "full") -> None:
         self.url = url
-        self.engine = build_engine(url, echo=echo)
+        self.engine = build_engine(url, echo=echo, synchronous=synchronous)
         self.dialect = self.engine.dialect.name
         self._write = sessionmaker(self.engine, expire_on_commit=False)
         self._read = sessionmaker(

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
@@ -17,6 +17,7 @@ ENV_PREFIX = "TAKEPOINT_"
 # Settings that may be given as TAKEPOINT_<NAME>_FILE, read from a file (Docker/Kubernetes secrets).
 SECRET_FIELDS = ("secret_key", "admin_password", "database_url", "smtp_password")
 SUPPORTED_DRIVERS = {"sqlite", "sqlite+pysqlite", "postgresql+psycopg"}
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
 class SettingsError(TakepointError):
@@ -28,10 +29,15 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("takepoint-data")
     database_url: str | None = None
+    # How SQLite's commits reach the disk; see takepoint.lib.db.SYNCHRONOUS.
+    sqlite_synchronous: Literal["full", "normal"] = "full"
     secret_key: SecretStr | None = None
-    base_url: str = "http://127.0.0.1:8000"
+    base_url: str = DEFAULT_BASE_URL
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # PEM files for `up` and `web` to serve HTTPS themselves; the pair is checked when they start.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
     admin_email: str | None = None
     admin_password: SecretStr | None = None
     default_time_zone: str = "UTC"
@@ -55,6 +61,21 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _https_by_default_with_tls(cls, data: Any) -> Any:
+        # Served over TLS, Takepoint is reached by https: links in messages and Secure cookies
+        # follow, unless TAKEPOINT_BASE_URL says otherwise.
+        if isinstance(data, dict) and data.get("tls_cert") and not data.get("base_url"):
+            return {**data, "base_url": DEFAULT_BASE_URL.replace("http://", "https://", 1)}
+        return data
+
+    @field_validator("tls_cert", "tls_key", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        # An empty variable means unset, not the current folder.
+        return None if value == "" else value
 
     @field_validator("database_url")
     @classmethod

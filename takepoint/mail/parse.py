@@ -57,6 +57,13 @@ class _LenientPolicy(EmailPolicy):
 
 
 LENIENT = _LenientPolicy()
+
+
+def _no_nul(text: str) -> str:
+    # No database text column may hold one, and no person wrote one.
+    return text.replace("\x00", "")
+
+
 _BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
 _PRECEDENCE_NOISE = ("bulk", "junk", "list")
 _LIST_HEADERS = ("List-Id", "List-Unsubscribe", "List-Post")
@@ -198,8 +205,8 @@ def _filename(part: Message, index: int) -> str:
         name = part.get_filename()
     except (*_MALFORMED, UnicodeError):
         name = None
-    if name:
-        return _decoded(name)
+    if name and _no_nul(name):
+        return _no_nul(_decoded(name))
     extension = mimetypes.guess_extension(part.get_content_type()) or ".bin"
     return f"attachment-{index}{extension}"
 
@@ -370,12 +377,12 @@ def parse(raw: bytes) -> ParsedMail:
         message_id=raw_message_id(raw),
         in_reply_to=message_ids(header(message, "In-Reply-To")),
         references=message_ids(header(message, "References")),
-        subject=header(message, "Subject")[:500],
-        sender=sender[:320],
-        sender_name=" ".join(sender_name.split())[:200],
-        recipients=tuple(a for _, a in _addresses(message, "To", "Cc", "Delivered-To")),
-        text=text.replace("\r\n", "\n"),
-        html=safe_html(html) if html else "",
+        subject=_no_nul(header(message, "Subject"))[:500],
+        sender=_no_nul(sender)[:320],
+        sender_name=" ".join(_no_nul(sender_name).split())[:200],
+        recipients=tuple(_no_nul(a) for _, a in _addresses(message, "To", "Cc", "Delivered-To")),
+        text=_no_nul(text).replace("\r\n", "\n"),
+        html=safe_html(_no_nul(html)) if html else "",
         files=tuple(_files(message, (plain, rich))),
         automatic=automatic(message, sender),
         bounce=bounce_of(message, sender),

@@ -169,7 +169,7 @@ def record(
         notification_id=row.id,
         at=now,
         outcome=outcome,
-        error=error.message[:2000] if error else None,
+        error=error.message.replace("\x00", "")[:2000] if error else None,
         duration_ms=round(duration_ms, 3),
         worker=worker,
     )

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from takepoint.lib.clock import require_aware
 from takepoint.lib.db import transaction_cache
+from takepoint.lib.errors import InvalidInput
 from takepoint.timeline.models import EntryKind, TimelineEntry, TimelineHead
 
 GENESIS = "0" * 64
@@ -163,6 +164,9 @@ def append(
     is the engine's most frequent write. Pending ORM changes are flushed first, so an entry
     never lands before the rows it speaks of.
     """
+    if "\x00" in text:
+        # What a person typed (a note): refused as every other text with one is (lib.db).
+        raise InvalidInput("text may not contain a NUL character", field="text")
     session.flush()
     # A chain this transaction already appended to has its head locked and known.
     heads = transaction_cache(session, "timeline_heads")
