@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from takepoint.accounts.models import (
@@ -165,6 +165,13 @@ class LoginPolicy:
     window: timedelta
 
 
+# Failures that lock sign-in, as multiples of the policy's `max_failures` within its window:
+# an address trying many people, and one person tried from many addresses. The plain limit is
+# per person and address, so a stranger elsewhere cannot lock the on-call person out.
+ADDRESS_FACTOR = 10
+PERSON_FACTOR = 4
+
+
 def authenticate(
     session: Session,
     *,
@@ -173,34 +180,54 @@ def authenticate(
     remote_addr: str,
     policy: LoginPolicy,
     now: datetime,
+    known_device_of: int | None = None,
 ) -> User:
-    """Check a password, counting failures per email so guessing is slowed to a crawl."""
+    """Check a password, counting failures so that guessing is slowed to a crawl.
+
+    Failures count per person and address, per person across every address, and per address
+    across everyone. The last two a stranger can run up against someone else (from many
+    addresses, or from the hospital's one shared address), so a browser the person signed in
+    with before (`known_device_of` is their user id, from its signed cookie) is held only to a
+    higher limit of its own: it stays able to sign in while someone else guesses.
+    """
     email = email.strip().lower()
-    since = now - policy.window
-    failures = session.scalar(
+    remote_addr = remote_addr[:64]
+    user = session.scalar(select(User).where(User.email == email))
+    known = user is not None and known_device_of == user.id
+    failed = (
         select(func.count())
         .select_from(LoginAttempt)
-        .where(
-            LoginAttempt.email == email,
-            LoginAttempt.attempted_at >= since,
-            LoginAttempt.succeeded.is_(False),
-        )
+        .where(LoginAttempt.attempted_at >= now - policy.window, LoginAttempt.succeeded.is_(False))
     )
-    if (failures or 0) >= policy.max_failures:
-        raise RateLimited(
-            f"too many failed sign-ins for {email}; try again in "
-            f"{int(policy.window.total_seconds() // 60)} minutes",
-            retry_after=int(policy.window.total_seconds()),
-        )
-    user = session.scalar(select(User).where(User.email == email))
+    minutes = int(policy.window.total_seconds() // 60)
+    pair = and_(LoginAttempt.email == email, LoginAttempt.remote_addr == remote_addr)
+    limits = (
+        # Still bounded: the cookie is no password, only proof of an earlier sign-in.
+        [(pair, policy.max_failures * ADDRESS_FACTOR, f"for {email}")]
+        if known
+        else [
+            (pair, policy.max_failures, f"for {email}"),
+            (LoginAttempt.email == email, policy.max_failures * PERSON_FACTOR, f"for {email}"),
+            (
+                LoginAttempt.remote_addr == remote_addr,
+                policy.max_failures * ADDRESS_FACTOR,
+                "from this address",
+            ),
+        ]
+    )
+    for where, limit, whose in limits:
+        if (session.scalar(failed.where(where)) or 0) >= limit:
+            raise RateLimited(
+                f"too many failed sign-ins {whose}; try again in {minutes} minutes, or from "
+                "a browser you have signed in with before",
+                retry_after=int(policy.window.total_seconds()),
+            )
     ok = (
         verify_password(user.password_hash if user else None, password)
         and user is not None
         and user.is_active
     )
-    session.add(
-        LoginAttempt(email=email, remote_addr=remote_addr[:64], attempted_at=now, succeeded=ok)
-    )
+    session.add(LoginAttempt(email=email, remote_addr=remote_addr, attempted_at=now, succeeded=ok))
     session.flush()
     if not ok or user is None:
         raise BadCredentials()

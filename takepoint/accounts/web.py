@@ -6,6 +6,7 @@ from urllib.parse import quote
 from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Depends, Form, Request
+from itsdangerous import BadData, URLSafeTimedSerializer
 from starlette.responses import RedirectResponse, Response
 
 from takepoint.accounts import service
@@ -19,6 +20,23 @@ from takepoint.lib.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
 _ZONES = sorted(available_timezones())
+# A browser someone signed in with: while a stranger runs up failed sign-ins against them, it
+# can still sign in (see service.authenticate). It names a user and proves nothing else.
+DEVICE_COOKIE = "tp_device"
+DEVICE_DAYS = 365
+_DEVICE_SALT = "takepoint.known-device"
+
+
+def _known_device(request: Request) -> int | None:
+    cookie = request.cookies.get(DEVICE_COOKIE)
+    if not cookie:
+        return None
+    signer = URLSafeTimedSerializer(request.app.state.secret_key, salt=_DEVICE_SALT)
+    try:
+        user_id = signer.loads(cookie, max_age=DEVICE_DAYS * 86400)
+    except BadData:
+        return None
+    return user_id if isinstance(user_id, int) else None
 
 
 def _safe_next(target: str) -> str:
@@ -62,6 +80,7 @@ async def login(
             remote_addr=request.client.host if request.client else "",
             policy=policy,
             now=now,
+            known_device_of=_known_device(request),
         )
     except NotAuthenticated as exc:
         # The failed attempt must be recorded even though the sign-in is refused.
@@ -88,6 +107,15 @@ async def login(
         samesite="lax",
         secure=settings.secure_cookies,
         path="/",
+    )
+    response.set_cookie(
+        DEVICE_COOKIE,
+        URLSafeTimedSerializer(request.app.state.secret_key, salt=_DEVICE_SALT).dumps(user.id),
+        max_age=DEVICE_DAYS * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/login",
     )
     return response
 
