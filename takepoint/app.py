@@ -16,6 +16,7 @@ from takepoint.lib.http_errors import install_error_handlers
 from takepoint.lib.metrics import Metrics, MetricsMiddleware
 from takepoint.lib.pg_wake import PgWakeSender
 from takepoint.lib.registry import Registry
+from takepoint.lib.security_headers import SecurityHeadersMiddleware
 from takepoint.lib.settings import Settings
 from takepoint.lib.templating import PACKAGE_DIR, build_templates
 from takepoint.lib.wake import WakeSender, wake_dir
@@ -104,5 +105,6 @@ def create_app(
     # Inside the metrics middleware, so requests a domain answers early are still counted.
     for middleware in registry.middleware:
         app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=lambda: metrics)
     return app

@@ -41,8 +41,18 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
     context.set_default_timeout(10_000)
     pg = context.new_page()
+    # Every browser test also checks the Content-Security-Policy: whatever a page does, it
+    # must not need anything the policy refuses (an inline script, an inline handler, eval).
+    refused: list[str] = []
+    pg.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield pg
     context.close()
+    assert refused == [], f"the page needed what its Content-Security-Policy refuses: {refused}"
 
 
 def sign_in(page: Page, email: str, password: str) -> None:
