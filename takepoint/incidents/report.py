@@ -7,6 +7,7 @@ The same Markdown is the source of the HTML page and of the email, so the three 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -258,10 +259,21 @@ def _sections(report: Report, clean: Callable[[str], str]) -> tuple[str, str, li
     return heading, byline, sections
 
 
+# What Markdown reads as markup rather than text: raw HTML, links and images, code. Recorded
+# text is escaped with backslashes (which still read as plain text), so that a title holding
+# `<script>` or a note holding `![x](http://tracker)` stays words wherever the file is shown.
+_MARKDOWN_MARKUP = re.compile(r"([\\`<>\[\]])")
+
+
+def _as_markdown_text(text: str) -> str:
+    return _MARKDOWN_MARKUP.sub(r"\\\1", text)
+
+
 def render_markdown(report: Report, *, redact: Callable[[str], str] | None = None) -> str:
     """The report as Markdown (which reads as plain text too); `redact` rewrites every piece
     of text, for names to become roles."""
-    heading, byline, sections = _sections(report, redact or (lambda text: text))
+    rewrite = redact or (lambda text: text)
+    heading, byline, sections = _sections(report, lambda text: _as_markdown_text(rewrite(text)))
     out = [f"# {heading}", "", f"*{byline}*", ""]
     for section in sections:
         out += [f"## {section.title}", ""]

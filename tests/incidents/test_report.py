@@ -6,6 +6,7 @@ import email
 from email import policy
 
 from fastapi.testclient import TestClient
+from markdown_it import MarkdownIt
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -168,3 +169,26 @@ def test_it_emails_the_report_to_chosen_people_through_a_real_mail_server(
     assert [e.text for e in last] == [
         "Sam Okafor emailed the incident report (team version) to Dana Whitfield, Priya Raman"
     ]
+
+
+def test_markup_in_recorded_text_stays_text_in_the_markdown_report(
+    client: TestClient, session: Session, clock: FakeClock
+) -> None:
+    world = build_world(session, clock)
+    incident = phone_incident(session, clock, world, title="<script>alert(1)</script> down")
+    incidents.add_note(
+        session,
+        incident=incident,
+        user=world.sam,
+        text="see ![x](http://tracker.example/pixel) and <b>this</b> [07:40]",
+        now=clock.now(),
+    )
+    session.commit()
+    login(client, world.sam)
+
+    markdown = client.get(f"/incidents/{incident.id}/report.md").text
+    shown = MarkdownIt("commonmark").render(markdown)  # raw HTML allowed, as many wikis do
+
+    assert "<script" not in shown and "<img" not in shown and "<b>" not in shown
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; down" in shown
+    assert "see ![x](http://tracker.example/pixel)" in shown
