@@ -64,6 +64,8 @@ def _page(
             "token": token,
             "used": used,
             "done": done,
+            # Whoever opens the link reads it as the person it was made for.
+            "tz": person.time_zone,
         },
         status_code=410 if used is not None else 200,
     )

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from takepoint.accounts.models import User
 from takepoint.incidents.models import Incident
+from takepoint.lib.clock import wall_time
 from takepoint.lib.context import context_of
 from takepoint.notify import service as notify
 from takepoint.notify.links import ActionLinks, action_links
@@ -41,13 +42,14 @@ def _links(session: Session, incident: Incident, user: User, now: datetime) -> A
     )
 
 
-def page_body(incident: Incident, reason: str) -> str:
+def page_body(incident: Incident, reason: str, zone: str) -> str:
+    """What a page says, its times in the zone of the person it wakes."""
     lines = [
         f"{incident.title}",
         f"Service: {incident.service.name} (tier {incident.service.tier})",
         f"Urgency: {incident.urgency.value}",
         f"Why you: {reason}",
-        f"Opened: {incident.opened_at:%Y-%m-%d %H:%M} UTC",
+        f"Opened: {wall_time(incident.opened_at, zone)}",
     ]
     if incident.caller_name:
         lines.append(f"Caller: {incident.caller_name}")
@@ -71,7 +73,7 @@ def page_user(
         session,
         user=user,
         subject=f"[{incident.urgency.value.upper()}] #{incident.id} {incident.title}",
-        body=page_body(incident, reason),
+        body=page_body(incident, reason, user.time_zone),
         urgency=incident.urgency,
         key=key,
         now=now,

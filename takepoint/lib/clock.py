@@ -3,6 +3,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class Clock(Protocol):
@@ -40,3 +41,13 @@ def require_aware(moment: datetime, name: str = "datetime") -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{name} must carry a time zone, got naive {moment.isoformat()}")
     return moment.astimezone(UTC)
+
+
+def wall_time(moment: datetime, zone: str) -> str:
+    """`moment` as the clock on the wall reads it in `zone`, with the zone named, for text a
+    person reads outside a page (a message): "2026-02-27 07:40 Europe/London"."""
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz, zone = ZoneInfo("UTC"), "UTC"
+    return f"{require_aware(moment).astimezone(tz):%Y-%m-%d %H:%M} {zone}"

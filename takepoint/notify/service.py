@@ -19,6 +19,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from takepoint.accounts.models import User
+from takepoint.lib.clock import wall_time
 from takepoint.lib.db import rowcount
 from takepoint.lib.deps import wake_engine
 from takepoint.lib.errors import Conflict, InvalidInput, NotFound
@@ -310,7 +311,8 @@ def send_test(
         body=(
             f"Hello {user.display_name},\n\n"
             f"this is a test of your contact method {contact_method.label!r}, sent at "
-            f"{now:%Y-%m-%d %H:%M} UTC. If you can read it, Takepoint can page you here.\n"
+            f"{wall_time(now, user.time_zone)}. If you can read it, Takepoint can page you "
+            "here.\n"
         ),
         html=None,
         urgency=Urgency.HIGH,
