@@ -18,6 +18,8 @@ from takepoint.lib.context import bind
 from takepoint.lib.db import Database
 from takepoint.lib.errors import TakepointError
 from takepoint.ops import backup as backups
+from takepoint.ops import restore as restores
+from takepoint.ops import running
 from takepoint.ops.health import check_database, check_engine
 
 
@@ -114,17 +116,35 @@ def backup(path: Path = typer.Argument(..., help="file to write")) -> None:
 def restore(
     path: Path = typer.Argument(..., help="a file made by `takepoint backup`"),
     yes: bool = typer.Option(False, "--yes", help="do not ask for confirmation"),
+    force: bool = typer.Option(
+        False, "--force", help="restore even though an engine seems to be running"
+    ),
 ) -> None:
-    """Replace the database's contents with a backup and restore its evidence files. Stop
-    Takepoint first."""
+    """Replace the database's contents with a backup and make the evidence files match it.
+    Stop Takepoint first: a restore refuses while an engine is running."""
     config = settings()
-    if not yes:
-        typer.confirm(f"Replace everything in the database with {path}?", abort=True)
+    url = config.effective_database_url
     try:
-        files = backups.restore(config.effective_database_url, path, evidence=evidence_root(config))
+        if not force:
+            running.refuse_if_running(
+                url, now=now(), stale_after=timedelta(seconds=config.engine_stale_after_seconds)
+            )
+        if not yes:
+            typer.confirm(f"Replace everything in the database with {path}?", abort=True)
+        done = restores.restore(url, path, evidence=evidence_root(config), now=now())
     except TakepointError as exc:
         fail(exc.message)
-    console.print(
-        f"Restored the database and {files:,} evidence file(s) from {path}. "
-        "Run `takepoint migrate` if the backup is older."
-    )
+    lines = [
+        f"Restored the database and {done.evidence_files:,} evidence file(s) from {path}.",
+    ]
+    if done.aside is not None:
+        lines.append(
+            f"Moved {done.set_aside:,} file(s) that the backup does not hold to {done.aside}; "
+            "delete that folder once you are sure they are not needed."
+        )
+    if done.age is restores.SchemaAge.OLDER:
+        lines.append(
+            f"The backup's schema ({done.schema}) is older than this Takepoint's "
+            f"({done.head}): run `takepoint migrate` before you start Takepoint."
+        )
+    console.print("\n".join(lines), soft_wrap=True, highlight=False)

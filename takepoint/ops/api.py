@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from datetime import timedelta
 from typing import Any
 
@@ -10,6 +12,8 @@ from starlette.responses import JSONResponse, Response
 
 from takepoint.engine.models import EngineHeartbeat
 from takepoint.lib.deps import AppSettings, DbSession, Now
+from takepoint.lib.errors import NotAuthenticated, PermissionDenied
+from takepoint.lib.settings import Settings
 from takepoint.ops.health import check_database, check_engine
 
 router = APIRouter(tags=["operations"])
@@ -38,8 +42,32 @@ def healthz(session: DbSession, settings: AppSettings, now: Now) -> JSONResponse
     return JSONResponse(body)
 
 
+def _may_scrape(request: Request, settings: Settings) -> None:
+    """Counts and timings say what runs and how busy it is: served to the allowed networks, and
+    to anyone else only with the metrics token."""
+    token = settings.metrics_token
+    if token is not None:
+        expected = f"Bearer {token.get_secret_value()}".encode()
+        if hmac.compare_digest(request.headers.get("authorization", "").encode(), expected):
+            return
+    host = request.client.host if request.client else ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is not None and any(address in net for net in settings.metrics_networks):
+        return
+    if token is not None:
+        raise NotAuthenticated("send the metrics token as 'Authorization: Bearer ...'")
+    raise PermissionDenied(
+        f"/metrics is not served to {host or 'this address'}: add its network to "
+        "TAKEPOINT_METRICS_ALLOW, or set TAKEPOINT_METRICS_TOKEN and send it as a Bearer token"
+    )
+
+
 @router.get("/metrics", summary="Prometheus metrics")
-def metrics(request: Request, session: DbSession, now: Now) -> Response:
+def metrics(request: Request, session: DbSession, settings: AppSettings, now: Now) -> Response:
+    _may_scrape(request, settings)
     # Engines may run in other processes, so their last cycle is read from the database.
     engines = CollectorRegistry()
     last_cycle = Gauge(
