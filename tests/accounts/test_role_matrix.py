@@ -23,7 +23,7 @@ from tests.factories import login, make_token, make_user
 # (method, path) -> why it needs no sign-in
 PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/healthz"): "load balancers and monitors probe it",
-    ("GET", "/metrics"): "Prometheus scrapes it; it holds counts only",
+    ("GET", "/metrics"): "Prometheus scrapes it: allowed networks or its own token, no sign-in",
     ("GET", "/login"): "the sign-in page",
     ("POST", "/login"): "signing in",
     ("POST", "/logout"): "signing out works even with an expired session",

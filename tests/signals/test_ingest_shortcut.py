@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from takepoint.catalog.models import Service
 from takepoint.lib.clock import FakeClock
 from takepoint.signals.models import IntegrationKind
+from tests.ops.test_metrics import PROMETHEUS
 from tests.signals.conftest import make_integration
 
 
@@ -34,7 +35,7 @@ def test_it_counts_ingest_requests_by_route_in_metrics(
     assert hook.status_code == 200
     ping = client.get("/ping/00000000-0000-4000-8000-000000000000")
     assert ping.status_code == 404
-    body = client.get("/metrics").text
+    body = TestClient(client.app, client=PROMETHEUS).get("/metrics").text
     assert 'method="POST",route="/v2/enqueue",status="202"} 1.0' in body
     assert 'method="POST",route="/v2/enqueue",status="400"} 1.0' in body
     assert 'method="POST",route="/integrations/{key}/{kind}",status="200"} 1.0' in body
