@@ -9,11 +9,14 @@ from sqlalchemy.orm import Session
 
 from takepoint.accounts.models import User
 from takepoint.incidents import paging
-from takepoint.incidents.models import Incident, Subscription
+from takepoint.incidents.models import Incident, IncidentState, Subscription
+from takepoint.lib.clock import wall_time
 from takepoint.lib.context import context_of
 from takepoint.lib.registry import IncidentNews
 from takepoint.timeline.chain import append
-from takepoint.timeline.models import EntryKind
+from takepoint.timeline.models import EntryKind, TimelineEntry
+
+_POINT_KINDS = (EntryKind.ACKNOWLEDGED, EntryKind.TOOK_POINT, EntryKind.HANDOFF_ACCEPTED)
 
 
 def subscribers(session: Session, incident: Incident) -> list[User]:
@@ -34,65 +37,99 @@ def subscribers(session: Session, incident: Incident) -> list[User]:
     )
 
 
-def summary(incident: Incident, event: str) -> str:
+def summary(incident: Incident, event: str, zone: str) -> str:
+    """What close-the-loop says, its times in the zone of the person it tells."""
     lines = [
         f"Incident #{incident.id}: {incident.title}",
         f"Service: {incident.service.name}",
         f"State: {incident.state.value}",
         f"What happened: {event}",
-        f"Opened: {incident.opened_at:%Y-%m-%d %H:%M} UTC",
+        f"Opened: {wall_time(incident.opened_at, zone)}",
     ]
     if incident.acknowledged_at:
-        lines.append(f"Acknowledged: {incident.acknowledged_at:%Y-%m-%d %H:%M} UTC")
+        lines.append(f"Acknowledged: {wall_time(incident.acknowledged_at, zone)}")
     if incident.resolved_at:
-        lines.append(f"Resolved: {incident.resolved_at:%Y-%m-%d %H:%M} UTC")
+        lines.append(f"Resolved: {wall_time(incident.resolved_at, zone)}")
         lines.append(f"Resolution: {incident.resolution_note}")
     if incident.point_user is not None:
         lines.append(f"Point person: {incident.point_user.display_name}")
     return "\n".join(lines)
 
 
+def point_people(session: Session, incident: Incident) -> list[User]:
+    """Everyone who has held point on the incident, in the order they took it."""
+    rows = session.execute(
+        select(TimelineEntry.kind, TimelineEntry.actor_id, TimelineEntry.data)
+        .where(TimelineEntry.chain == incident.chain, TimelineEntry.kind.in_(_POINT_KINDS))
+        .order_by(TimelineEntry.seq)
+    )
+    ids: list[int] = []
+    for kind, actor_id, data in rows:
+        held = (
+            [actor_id]
+            if kind is EntryKind.ACKNOWLEDGED
+            else [data.get("from_user_id"), data.get("to_user_id")]
+        )
+        ids += [uid for uid in held if isinstance(uid, int) and uid not in ids]
+    people = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
+    return [people[uid] for uid in ids if uid in people]
+
+
+def _actor_id(session: Session, incident: Incident) -> int | None:
+    """Who made the change the loop is closed for: whoever resolved it (None for the
+    monitoring source), else the new point person."""
+    if incident.state is IncidentState.RESOLVED:
+        return session.scalar(
+            select(TimelineEntry.actor_id)
+            .where(TimelineEntry.chain == incident.chain, TimelineEntry.kind == EntryKind.RESOLVED)
+            .order_by(TimelineEntry.seq.desc())
+            .limit(1)
+        )
+    return incident.point_user_id
+
+
 def close_the_loop(
     session: Session, *, incident: Incident, event: str, now: datetime, previous_point: User | None
 ) -> list[User]:
-    """Tell the service's leads, the previous point person, the reporter and the subscribers,
-    and every domain that listens for incident news (the desk's linked requesters)."""
+    """Tell the service's leads, everyone who held point, the reporter and the subscribers,
+    but not the person who made the change; and every domain that listens for incident news
+    (the desk's linked requesters)."""
     service = incident.service
     candidates: list[User | None] = [
         service.tech_lead,
         service.backup_lead,
         previous_point,
+        *point_people(session, incident),
         incident.reporter,
         *subscribers(session, incident),
     ]
-    actor = incident.point_user
+    # The person who just acted already knows.
+    actor_id = _actor_id(session, incident)
     told: dict[int, User] = {}
     for user in candidates:
-        if user is None or user.id in told or not user.is_active:
-            continue
-        # The person who just acted already knows.
-        if actor is not None and user.id == actor.id and previous_point is not None:
+        if user is None or user.id in told or user.id == actor_id or not user.is_active:
             continue
         told[user.id] = user
-    body = summary(incident, event)
     for user in told.values():
         tell(
             session,
             incident=incident,
             user=user,
             subject=f"[{incident.state.value}] #{incident.id} {incident.title}",
-            body=body,
+            body=summary(incident, event, user.time_zone),
             key=f"loop:{incident.id}:{now.timestamp()}:{user.id}",
             now=now,
         )
+    context = context_of(session)
     news = IncidentNews(
         incident_id=incident.id,
         title=incident.title,
         state=incident.state.value,
-        summary=body,
+        # For people outside Takepoint (a ticket's requester): the organisation's zone.
+        summary=summary(incident, event, context.settings.default_time_zone),
         at=now,
     )
-    for listener in context_of(session).registry.incident_listeners:
+    for listener in context.registry.incident_listeners:
         listener(session, news)
     if told:
         names = ", ".join(u.display_name for u in told.values())

@@ -24,6 +24,7 @@ from takepoint.incidents import evidence as evidence_files
 from takepoint.incidents.improvements import Improvement, suggest
 from takepoint.incidents.models import Incident, IncidentAlert, IncidentSource
 from takepoint.lib.templating import _duration
+from takepoint.notify.models import ContactKind, Notification
 from takepoint.signals.models import Alert
 from takepoint.timeline.chain import entries, verify_chain
 from takepoint.timeline.models import EntryKind, TimelineEntry
@@ -33,6 +34,11 @@ from takepoint.timeline.models import EntryKind, TimelineEntry
 class Line:
     at: datetime
     text: str
+    # The wording for readers beyond the team, where `text` names a contact address.
+    shared: str | None = None
+
+    def wording(self, *, beyond_team: bool) -> str:
+        return self.shared if beyond_team and self.shared is not None else self.text
 
 
 @dataclass
@@ -69,6 +75,78 @@ class Report:
 def _shown(entry: TimelineEntry) -> bool:
     # A delivery that worked adds nothing to "Paged Sam"; one that failed is a fact to keep.
     return not (entry.kind is EntryKind.DELIVERY and entry.data.get("outcome") == "sent")
+
+
+# Readers beyond the team hear how someone was reached by the kind of channel, never by its
+# address: a contact method's target can hold a phone number, a personal topic or a token.
+_CHANNEL_KINDS = {
+    kind: frozenset(schemes.split())
+    for kind, schemes in {
+        "push": "ntfy ntfys pover gotify gotifys pbul bark barks fcm pjet pjets pushed pushy "
+        "spush simplepush ncloud nclouds",
+        "text message": "twilio sns clicksend clickatell msg91 d7sms sinch bulksms bulkvs "
+        "smseagle smseagles vonage nexmo plivo kavenegar burstsms voipms 46elks elks seven "
+        "httpsms telnyx infobip smpp smpps",
+        "chat": "slack workflow workflows discord tgram matrix matrixs mmost mmosts rocket "
+        "rockets zulip signal signals whatsapp gchat wxteams webex threema xmpp xmpps line "
+        "revolt flock",
+        "email": "mailto mailtos ses sendgrid mailgun sparkpost smtp2go resend postmark o365 brevo",
+        "webhook": "json jsons xml xmls form forms",
+    }.items()
+}
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def channel_kind(kind: ContactKind, address: str) -> str:
+    """What a channel is, for readers beyond the team: "push", "email", "text message"…
+
+    `address` is the contact method's target, or the channel as a notification names it
+    ("Phone (ntfys://…)"); only its scheme is read.
+    """
+    if kind is ContactKind.EMAIL:
+        return "email"
+    scheme = _SCHEME.search(address)
+    name = scheme.group(1).lower() if scheme else ""
+    return next(
+        (label for label, schemes in _CHANNEL_KINDS.items() if name in schemes),
+        "a notification service",
+    )
+
+
+def _delivery_shared(entry: TimelineEntry, sent: dict[str, Notification]) -> str:
+    """A delivery line that names the person and the kind of channel, not the address, and
+    leaves out the error (a mail server's refusal quotes the address it refused)."""
+    notification = sent.get(str(entry.data.get("notification_key")))
+    if notification is None:
+        who, how = "the recipient", "one of their contact methods"
+    else:
+        who = notification.recipient or "the recipient"
+        target = notification.contact_method.target if notification.contact_method else ""
+        how = channel_kind(notification.kind, target or notification.channel)
+    outcome = entry.data.get("outcome")
+    if outcome == "retry":
+        return f"Could not reach {who} by {how}; will retry"
+    if outcome == "failed":
+        return f"Gave up reaching {who} by {how}; trying the next way"
+    return f"Delivered to {who} by {how}"
+
+
+def _deliveries(session: Session, timeline: list[TimelineEntry]) -> dict[str, Notification]:
+    keys = {
+        str(e.data.get("notification_key"))
+        for e in timeline
+        if e.kind is EntryKind.DELIVERY and e.data.get("notification_key")
+    }
+    if not keys:
+        return {}
+    rows = session.scalars(select(Notification).where(Notification.key.in_(keys)))
+    return {n.key: n for n in rows}
+
+
+def _line(entry: TimelineEntry, sent: dict[str, Notification]) -> Line:
+    if entry.kind is EntryKind.DELIVERY:
+        return Line(entry.at, entry.text, shared=_delivery_shared(entry, sent))
+    return Line(entry.at, entry.text)
 
 
 def _detection(incident: Incident) -> str:
@@ -141,6 +219,7 @@ def build_report(
             if not any(d.split(" (")[0] == department.name for d in departments):
                 departments.append(department.name)
     shown = [e for e in timeline if _shown(e)]
+    sent = _deliveries(session, shown)
     resolved_seq = max((e.seq for e in timeline if e.kind is EntryKind.RESOLVED), default=None)
 
     def _after(entry: TimelineEntry) -> bool:
@@ -172,8 +251,8 @@ def build_report(
         resolved_at=incident.resolved_at,
         services=[service.name] + [f"{s.name} (depends on it)" for s in dependents],
         departments=departments,
-        lines=[Line(e.at, e.text) for e in shown if not _after(e)],
-        afterwards=[Line(e.at, e.text) for e in shown if _after(e)],
+        lines=[_line(e, sent) for e in shown if not _after(e)],
+        afterwards=[_line(e, sent) for e in shown if _after(e)],
         root_cause=incident.resolution_note or "Not recorded yet: the incident is not resolved.",
         record=record,
         evidence=[
@@ -198,7 +277,9 @@ class _Section:
     text: str | None = None
 
 
-def _sections(report: Report, clean: Callable[[str], str]) -> tuple[str, str, list[_Section]]:
+def _sections(
+    report: Report, clean: Callable[[str], str], *, beyond_team: bool
+) -> tuple[str, str, list[_Section]]:
     """The report's parts, once, for every format: heading, byline, sections."""
     spans_days = len({report.local(line.at, "%Y-%m-%d") for line in report.lines}) > 1
     stamp = "%d %b %H:%M" if spans_days else "%H:%M"
@@ -231,7 +312,8 @@ def _sections(report: Report, clean: Callable[[str], str]) -> tuple[str, str, li
         _Section(
             "Timeline",
             items=[
-                f"[{report.local(line.at, stamp)}] {_one_line(clean(line.text))}"
+                f"[{report.local(line.at, stamp)}] "
+                f"{_one_line(clean(line.wording(beyond_team=beyond_team)))}"
                 for line in report.lines
             ],
         ),
@@ -242,7 +324,8 @@ def _sections(report: Report, clean: Callable[[str], str]) -> tuple[str, str, li
             _Section(
                 "Afterwards",
                 items=[
-                    f"[{report.local(line.at, later)}] {_one_line(clean(line.text))}"
+                    f"[{report.local(line.at, later)}] "
+                    f"{_one_line(clean(line.wording(beyond_team=beyond_team)))}"
                     for line in report.afterwards
                 ],
             )
@@ -270,10 +353,13 @@ def _as_markdown_text(text: str) -> str:
 
 
 def render_markdown(report: Report, *, redact: Callable[[str], str] | None = None) -> str:
-    """The report as Markdown (which reads as plain text too); `redact` rewrites every piece
-    of text, for names to become roles."""
+    """The report as Markdown (which reads as plain text too). With `redact` it is the version
+    for readers beyond the team: `redact` rewrites every piece of text, for names to become
+    roles, and deliveries name the kind of channel instead of its address."""
     rewrite = redact or (lambda text: text)
-    heading, byline, sections = _sections(report, lambda text: _as_markdown_text(rewrite(text)))
+    heading, byline, sections = _sections(
+        report, lambda text: _as_markdown_text(rewrite(text)), beyond_team=redact is not None
+    )
     out = [f"# {heading}", "", f"*{byline}*", ""]
     for section in sections:
         out += [f"## {section.title}", ""]
@@ -286,7 +372,9 @@ def render_markdown(report: Report, *, redact: Callable[[str], str] | None = Non
 
 def render_html_body(report: Report, *, redact: Callable[[str], str] | None = None) -> Markup:
     """The report as HTML, every piece of text escaped (it is plain text, never markup)."""
-    heading, byline, sections = _sections(report, redact or (lambda text: text))
+    heading, byline, sections = _sections(
+        report, redact or (lambda text: text), beyond_team=redact is not None
+    )
     out = [Markup("<h1>{}</h1>\n<p><em>{}</em></p>").format(heading, byline)]
     for section in sections:
         out.append(Markup("<h2>{}</h2>").format(section.title))
@@ -320,10 +408,9 @@ li {{ margin: .2rem 0; }} em {{ color: #4d5b70; }} .prewrap {{ white-space: pre-
 
 def render_html(report: Report, *, redact: Callable[[str], str] | None = None) -> str:
     """A standalone HTML document of the report: no script, nothing loaded from elsewhere."""
-    clean = redact or (lambda text: text)
     return _DOCUMENT.format(
-        title=escape(subject_of(report, redact=clean)),
-        body=render_html_body(report, redact=clean),
+        title=escape(subject_of(report, redact=redact)),
+        body=render_html_body(report, redact=redact),
     )
 
 

@@ -119,7 +119,7 @@ def incident_page(
             "timeline": entries(session, incident.chain),
             "record": verify_chain(session, incident.chain),
             "alerts": alerts,
-            "suspects": probable_cause.suspects(session, incident.service),
+            "suspects": probable_cause.suspects(session, incident.service, incident=incident),
             "handoff": incidents.pending_handoff_for(session, incident=incident),
             "responders": responders,
             "can_act": principal.user.role.allows(Role.RESPONDER),

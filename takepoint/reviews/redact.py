@@ -6,6 +6,11 @@ name alone, or email address) becomes a role: "the on-call engineer", "the servi
 replacement runs over the finished text, so the timeline, the action items and the byline are
 covered as much as the prose.
 
+Contact addresses go too. A contact method's target (an Apprise URL can hold a phone number or
+a topic named after its owner) and the channel a delivery line names ("Phone (ntfys://…)")
+become the kind of channel ("push"); a phone number inside a target becomes its owner's role;
+any email address left over becomes "an email address".
+
 Names Takepoint does not know (a caller's name typed into a note) cannot be found this way; the
 blame-language lint is the other guard.
 """
@@ -22,6 +27,8 @@ from sqlalchemy.orm import Session
 
 from takepoint.accounts.models import User
 from takepoint.incidents.models import Incident
+from takepoint.incidents.report import channel_kind
+from takepoint.notify.models import ContactKind, ContactMethod, Notification
 from takepoint.timeline.models import EntryKind, TimelineEntry
 
 ON_CALL = "the on-call engineer"
@@ -33,6 +40,11 @@ RESPONDER = "a responder"
 COLLEAGUE = "a colleague"
 # When one person holds several roles, the first that applies names them.
 PRIORITY = [ON_CALL, SERVICE_OWNER, BACKUP_LEAD, TEAM_LEAD, REPORTER, RESPONDER, COLLEAGUE]
+AN_EMAIL_ADDRESS = "an email address"
+
+_EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
+# A phone number inside a contact target: seven digits or more, as SMS gateways take them.
+_PHONE = re.compile(r"\+?\d{7,}")
 
 
 def incident_roles(session: Session, incident: Incident) -> dict[int, str]:
@@ -69,9 +81,19 @@ class _Alias:
 
 
 class Redactor:
-    """Replaces every known person's name and email with their role."""
+    """Replaces every known person's name and email with their role, and every contact
+    address with its kind of channel."""
 
-    def __init__(self, people: Iterable[User], roles: dict[int, str]) -> None:
+    def __init__(
+        self,
+        people: Iterable[User],
+        roles: dict[int, str],
+        *,
+        contacts: Iterable[ContactMethod] = (),
+        channels: Iterable[tuple[ContactKind, str]] = (),
+    ) -> None:
+        """`contacts` are the contact methods whose addresses must not show; `channels` are
+        channels as notifications named them, which outlive a renamed or deleted method."""
         people = list(people)
         aliases: list[_Alias] = []
         # A first or last name two people share cannot tell them apart: it gets a neutral role.
@@ -82,6 +104,18 @@ class Redactor:
             aliases.append(_Alias(user.display_name.strip(), role, case_sensitive=False))
             for part in _name_parts(user.display_name):
                 aliases.append(_Alias(part, role if parts[part] == 1 else COLLEAGUE, True))
+            aliases.append(_Alias(f"account email ({user.email})", "email", False))
+        for method in contacts:
+            owner = roles.get(method.user_id, COLLEAGUE)
+            kind = channel_kind(method.kind, method.target)
+            aliases.append(_Alias(f"{method.label} ({method.display})", kind, False))
+            # An email address reads as its person; any other address as its kind of channel.
+            stands_for = owner if method.kind is ContactKind.EMAIL else kind
+            aliases.append(_Alias(method.target.strip(), stands_for, False))
+            aliases.append(_Alias(method.display.strip(), stands_for, False))
+            aliases += [_Alias(n, owner, True) for n in _PHONE.findall(method.target)]
+        for kind_of, channel in channels:
+            aliases.append(_Alias(channel, channel_kind(kind_of, channel), False))
         self._roles = {(a.text if a.case_sensitive else a.text.lower()): a.role for a in aliases}
         self._sensitive = {a.text for a in aliases if a.case_sensitive}
         ordered = sorted({a for a in aliases if a.text}, key=lambda a: -len(a.text))
@@ -96,7 +130,7 @@ class Redactor:
     def __call__(self, text: str) -> str:
         if self._pattern is None or not text:
             return text
-        return self._pattern.sub(self._replace, text)
+        return _EMAIL.sub(AN_EMAIL_ADDRESS, self._pattern.sub(self._replace, text))
 
     def _replace(self, match: re.Match[str]) -> str:
         found = match.group(0)
@@ -113,9 +147,21 @@ def _name_parts(display_name: str) -> list[str]:
 
 
 def redactor_for(session: Session, incident: Incident) -> Redactor:
-    """Every person Takepoint knows, named by their role in this incident."""
+    """Every person Takepoint knows, named by their role in this incident, and every contact
+    address named by its kind of channel."""
     people = session.scalars(select(User)).all()
-    return Redactor(people, incident_roles(session, incident))
+    contacts = session.scalars(select(ContactMethod)).all()
+    channels = session.execute(
+        select(Notification.kind, Notification.channel)
+        .where(Notification.incident_id == incident.id)
+        .distinct()
+    ).all()
+    return Redactor(
+        people,
+        incident_roles(session, incident),
+        contacts=contacts,
+        channels=[(kind, channel) for kind, channel in channels],
+    )
 
 
 def keep_names(text: str) -> str:

@@ -125,7 +125,7 @@ def test_it_pages_escalates_hands_off_and_closes_the_loop(
     engine.run_cycle()
 
     # The owner and the subscribed director get the close-the-loop summary.
-    for address in ("priya@example.org", "morgan@example.org"):
+    for address in ("lee@example.org", "morgan@example.org"):
         summaries = [m for m in smtp_server.to(address) if "Resolution:" in m.text]
         assert len(summaries) == 1, address
         assert "freed 40 GB" in summaries[0].text
