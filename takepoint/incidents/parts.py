@@ -17,6 +17,7 @@ from takepoint.incidents import (
     web_evidence,
     web_policies,
 )
+from takepoint.incidents.alert_links import incidents_of_alerts
 from takepoint.incidents.apply import ESCALATION_POLICIES
 from takepoint.incidents.demo import load_demo_incidents
 from takepoint.incidents.paging import record_delivery
@@ -48,6 +49,7 @@ PARTS = DomainParts(
     ),
     apply_sections=(ESCALATION_POLICIES,),
     delivery_listeners=(record_delivery,),
+    alert_links=(incidents_of_alerts,),
     nav=(NavEntry("Incidents", "/incidents", 10),),
     demo=_demo,
     timeline_subjects=(TimelineSubject("incident", lambda key: f"/incidents/{key}"),),

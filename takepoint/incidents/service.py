@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy import and_, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session, selectinload
 
 from takepoint.accounts.models import Role, User
@@ -19,6 +19,7 @@ from takepoint.incidents.models import (
     Handoff,
     HandoffState,
     Incident,
+    IncidentAlert,
     IncidentSource,
     IncidentState,
     Subscription,
@@ -27,6 +28,7 @@ from takepoint.lib.deps import wake_engine
 from takepoint.lib.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from takepoint.lib.registry import Lane
 from takepoint.notify.models import Urgency
+from takepoint.signals.models import Alert, AlertState
 from takepoint.timeline.chain import append
 from takepoint.timeline.models import EntryKind
 
@@ -215,6 +217,18 @@ def acknowledge(session: Session, *, incident: Incident, user: User, now: dateti
     incident.next_escalation_at = None
     _touch(incident, now)
     paging.cancel_pages(session, incident=incident, now=now)
+    # Its alerts have an owner now too: the alert pages and Home must not call them open.
+    session.execute(
+        update(Alert)
+        .where(
+            Alert.id.in_(
+                select(IncidentAlert.alert_id).where(IncidentAlert.incident_id == incident.id)
+            ),
+            Alert.state == AlertState.OPEN,
+        )
+        .values(state=AlertState.ACKNOWLEDGED, acknowledged_at=now)
+        .execution_options(synchronize_session=False)
+    )
     append(
         session,
         chain=incident.chain,

@@ -102,6 +102,11 @@ class IncidentSection:
     path: str
 
 
+# links(session, alert_ids) -> {alert_id: (label, href)}: what another domain made of an
+# alert (its incident), for the alert pages to link to without naming that domain.
+AlertLinks = Callable[[Session, Collection[int]], dict[int, tuple[str, str]]]
+
+
 # handler(session, payload, now): runs one durable engine task of a kind.
 TaskHandler = Callable[[Session, dict[str, Any], datetime], None]
 
@@ -146,6 +151,7 @@ class DomainParts:
     delivery_listeners: Sequence[DeliveryListener] = ()
     incident_listeners: Sequence[IncidentListener] = ()
     incident_sections: Sequence[IncidentSection] = ()
+    alert_links: Sequence[AlertLinks] = ()
     apply_sections: Sequence[Section[Any]] = ()
     nav: Sequence[NavEntry] = ()
     # ASGI middleware, added in order (the last added is the outermost).
@@ -169,6 +175,7 @@ class Registry:
     delivery_listeners: tuple[DeliveryListener, ...] = field(init=False)
     incident_listeners: tuple[IncidentListener, ...] = field(init=False)
     incident_sections: tuple[IncidentSection, ...] = field(init=False)
+    alert_links: tuple[AlertLinks, ...] = field(init=False)
     apply_sections: tuple[Section[Any], ...] = field(init=False)
     nav: tuple[NavEntry, ...] = field(init=False)
     middleware: tuple[Middleware, ...] = field(init=False)
@@ -195,11 +202,22 @@ class Registry:
         set_(self, "delivery_listeners", every("delivery_listeners"))
         set_(self, "incident_listeners", every("incident_listeners"))
         set_(self, "incident_sections", every("incident_sections"))
+        set_(self, "alert_links", every("alert_links"))
         set_(self, "apply_sections", every("apply_sections"))
         set_(self, "middleware", every("middleware"))
         set_(self, "nav", tuple(sorted(every("nav"), key=lambda entry: entry.position)))
         set_(self, "demo_loaders", tuple(d.demo for d in self.domains if d.demo is not None))
         set_(self, "timeline_subjects", {s.kind: s for s in subjects})
+
+    def links_of_alerts(
+        self, session: Session, alert_ids: Collection[int]
+    ) -> dict[int, list[tuple[str, str]]]:
+        """Every domain's links for these alerts: {alert_id: [(label, href), ...]}."""
+        found: dict[int, list[tuple[str, str]]] = {}
+        for links in self.alert_links:
+            for alert_id, link in links(session, alert_ids).items():
+                found.setdefault(alert_id, []).append(link)
+        return found
 
     def subject_href(self, chain: str) -> str | None:
         """The page of the thing a chain belongs to (`incident:42` -> `/incidents/42`)."""

@@ -362,8 +362,13 @@ def list_alerts(session: Session, wanted: AlertFilter) -> list[Alert]:
     return list(session.scalars(query.order_by(Alert.last_seen_at.desc()).limit(wanted.limit)))
 
 
-def count_live(session: Session, *, service_id: int | None = None) -> int:
-    query = select(func.count()).select_from(Alert).where(Alert.state.in_(LIVE_STATES))
+def count_live(
+    session: Session,
+    *,
+    service_id: int | None = None,
+    states: tuple[AlertState, ...] = LIVE_STATES,
+) -> int:
+    query = select(func.count()).select_from(Alert).where(Alert.state.in_(states))
     if service_id is not None:
         query = query.where(Alert.service_id == service_id)
     return session.scalar(query) or 0

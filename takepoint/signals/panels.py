@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from takepoint.accounts.auth import Principal
 from takepoint.signals.alerts import AlertFilter, count_live, list_alerts
-from takepoint.signals.models import Heartbeat, HeartbeatStatus
+from takepoint.signals.models import AlertState, Heartbeat, HeartbeatStatus
 
 
 def alerts_panel(session: Session, principal: Principal, now: datetime) -> dict[str, Any]:
@@ -23,6 +23,7 @@ def alerts_panel(session: Session, principal: Principal, now: datetime) -> dict[
     )
     return {
         "signals_live": count_live(session),
+        "signals_unowned": count_live(session, states=(AlertState.OPEN,)),
         "signals_recent": list_alerts(session, AlertFilter(limit=5)),
         "signals_down": list(down),
     }

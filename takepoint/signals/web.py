@@ -87,11 +87,14 @@ def alerts_page(
         text=q or None,
         limit=200,
     )
+    found = alerts.list_alerts(session, wanted)
+    registry = request.app.state.registry
     return render(
         request,
         "signals/alerts.html",
         {
-            "alerts": alerts.list_alerts(session, wanted),
+            "alerts": found,
+            "links": registry.links_of_alerts(session, [a.id for a in found]),
             "services": _services(session),
             "severities": list(Severity),
             "states": list(STATE_VIEWS),
@@ -103,11 +106,13 @@ def alerts_page(
 @router.get("/alerts/{alert_id}")
 def alert_page(request: Request, alert_id: int, principal: Viewer, session: DbSession) -> Response:
     alert = alerts.get_alert(session, alert_id)
+    links = request.app.state.registry.links_of_alerts(session, [alert.id])
     return render(
         request,
         "signals/alert.html",
         {
             "alert": alert,
+            "links": links.get(alert.id, []),
             "raw": json.dumps(alert.raw, indent=2, sort_keys=True, ensure_ascii=False),
             "details": json.dumps(alert.details, indent=2, sort_keys=True, ensure_ascii=False),
         },
