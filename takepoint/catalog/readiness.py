@@ -14,7 +14,7 @@ probes for one check pass a service when any of them does, and a check no probe 
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -22,6 +22,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from takepoint.catalog.models import (
+    Department,
     DepartmentContact,
     Dependency,
     Runbook,
@@ -144,11 +145,22 @@ class ServiceReadiness:
 _PROBED = (Check.MONITOR, Check.BACKUP_HEARTBEAT)
 
 
+class ProbeAnswer(set[int]):
+    """What a probe may return instead of a plain set: the services that pass, and for some
+    that fail a truer reason than the probe's `failing` text. "No monitor sends signals" reads
+    as a lie beside an integration that exists but has never sent one."""
+
+    def __init__(self, passing: Iterable[int], *, reasons: Mapping[int, str]) -> None:
+        super().__init__(passing)
+        self.reasons = dict(reasons)
+
+
 @dataclass(frozen=True)
 class _Probed:
     check: Check
     passing: set[int] | None
     probe: ReadinessProbe | None
+    reasons: Mapping[int, str] = field(default_factory=dict)
 
 
 def _run_probes(
@@ -159,8 +171,29 @@ def _run_probes(
         mine = [probe for probe in probes if probe.check == check.value]
         answers = [answer for probe in mine if (answer := probe.run(session, ids, now)) is not None]
         passing = set().union(*answers) if answers else None
-        found.append(_Probed(check, passing, mine[0] if mine else None))
+        reasons: dict[int, str] = {}
+        for answer in answers:
+            if isinstance(answer, ProbeAnswer):
+                reasons = answer.reasons | reasons
+        found.append(_Probed(check, passing, mine[0] if mine else None, reasons))
     return found
+
+
+def _department_finding(departments: Sequence[tuple[str, bool]]) -> Finding:
+    """Passes only when every department the service serves has a contact, as its page shows
+    each department's contacts or "No contact recorded"."""
+    if not departments:
+        return Finding(Check.DEPARTMENT_CONTACT, Outcome.FAIL, "no department contact")
+    lacking = [name for name, has_contact in departments if not has_contact]
+    if not lacking:
+        return Finding(
+            Check.DEPARTMENT_CONTACT, Outcome.PASS, "every department it serves has a contact"
+        )
+    if len(lacking) == len(departments):
+        message = "no contact in the departments it serves"
+    else:
+        message = f"no contact recorded for {', '.join(lacking)}"
+    return Finding(Check.DEPARTMENT_CONTACT, Outcome.FAIL, message)
 
 
 def _lead_findings(service: Service) -> list[Finding]:
@@ -244,23 +277,19 @@ def audit(
         .group_by(Runbook.service_id)
     )
     runbooks = {sid: (int(count), oldest) for sid, count, oldest in runbook_rows}
-    with_contact = set(
-        session.scalars(
-            select(ServiceDepartment.service_id)
-            .where(
-                ServiceDepartment.service_id.in_(ids),
-                exists().where(DepartmentContact.department_id == ServiceDepartment.department_id),
-            )
-            .distinct()
+    department_rows = session.execute(
+        select(
+            ServiceDepartment.service_id,
+            Department.name,
+            exists().where(DepartmentContact.department_id == Department.id),
         )
+        .join(Department, Department.id == ServiceDepartment.department_id)
+        .where(ServiceDepartment.service_id.in_(ids))
+        .order_by(Department.name, Department.id)
     )
-    with_departments = set(
-        session.scalars(
-            select(ServiceDepartment.service_id)
-            .where(ServiceDepartment.service_id.in_(ids))
-            .distinct()
-        )
-    )
+    departments: dict[int, list[tuple[str, bool]]] = {}
+    for sid, department_name, has_contact in department_rows:
+        departments.setdefault(sid, []).append((department_name, bool(has_contact)))
     with_dependencies = set(
         session.scalars(
             select(Dependency.service_id).where(Dependency.service_id.in_(ids)).distinct()
@@ -292,24 +321,9 @@ def audit(
             elif service.id in answer.passing:
                 outcome, text = Outcome.PASS, probe.passing
             else:
-                outcome, text = Outcome.FAIL, probe.failing
+                outcome, text = Outcome.FAIL, answer.reasons.get(service.id, probe.failing)
             item.findings.append(Finding(answer.check, outcome, text))
-        if service.id in with_contact:
-            item.findings.append(
-                Finding(Check.DEPARTMENT_CONTACT, Outcome.PASS, "departments have contacts")
-            )
-        elif service.id in with_departments:
-            item.findings.append(
-                Finding(
-                    Check.DEPARTMENT_CONTACT,
-                    Outcome.FAIL,
-                    "no contact in the departments it serves",
-                )
-            )
-        else:
-            item.findings.append(
-                Finding(Check.DEPARTMENT_CONTACT, Outcome.FAIL, "no department contact")
-            )
+        item.findings.append(_department_finding(departments.get(service.id, [])))
         if service.id in with_dependencies:
             item.findings.append(Finding(Check.DEPENDENCIES, Outcome.PASS, "dependencies recorded"))
         else:
