@@ -10,11 +10,11 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from starlette.responses import RedirectResponse, Response
 
 from takepoint.accounts import service
-from takepoint.accounts.auth import Admin, MaybePrincipal, Viewer
+from takepoint.accounts.auth import Admin, MaybePrincipal, Principal, Viewer
 from takepoint.accounts.models import Role, TokenScope
 from takepoint.lib import csrf
 from takepoint.lib.deps import AppSettings, DbSession, Now
-from takepoint.lib.errors import InvalidInput, NotAuthenticated
+from takepoint.lib.errors import InvalidInput, NotAuthenticated, TakepointError
 from takepoint.lib.secrets import verify_password
 from takepoint.lib.templating import render
 
@@ -130,12 +130,49 @@ def logout(request: Request, session: DbSession, now: Now) -> Response:
     return response
 
 
+# What each scope lets a token do, by its owner's role: a token never does more than its owner
+# may, so a viewer's write token reaches only their own things, and the page says so.
+_VIEWER_WRITES = "your profile, notifications, subscriptions and calendar feeds only"
+_SCOPE_LABELS = {
+    TokenScope.READ: "read: looks, changes nothing",
+    TokenScope.WRITE: "write: everything your role can do",
+}
+
+
+def _scope_choices(role: Role) -> list[tuple[str, str]]:
+    labels = dict(_SCOPE_LABELS)
+    if not role.allows(Role.RESPONDER):
+        labels[TokenScope.WRITE] = f"write: {_VIEWER_WRITES}"
+    return [(scope.value, label) for scope, label in labels.items()]
+
+
+def _profile(
+    request: Request,
+    session: DbSession,
+    principal: Principal,
+    *,
+    new_token: str | None = None,
+    error: TakepointError | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    return render(
+        request,
+        "accounts/me.html",
+        {
+            "tokens": service.list_api_tokens(session, user=principal.user),
+            "zones": _ZONES,
+            "new_token": new_token,
+            "scopes": _scope_choices(principal.user.role),
+            "error": error,
+            "form": form or {},
+        },
+        status_code=error.status_code if error else 200,
+    )
+
+
 @router.get("/me")
 def me_page(request: Request, principal: Viewer, session: DbSession) -> Response:
-    tokens = service.list_api_tokens(session, user=principal.user)
-    return render(
-        request, "accounts/me.html", {"tokens": tokens, "zones": _ZONES, "new_token": None}
-    )
+    return _profile(request, session, principal)
 
 
 @router.post("/me")
@@ -176,13 +213,15 @@ def create_token(
     name: Annotated[str, Form(max_length=100)],
     scope: Annotated[TokenScope, Form()],
 ) -> Response:
-    _, secret = service.create_api_token(
-        session, user=principal.user, name=name, scope=scope, now=now
-    )
-    tokens = service.list_api_tokens(session, user=principal.user)
-    return render(
-        request, "accounts/me.html", {"tokens": tokens, "zones": _ZONES, "new_token": secret}
-    )
+    try:
+        _, secret = service.create_api_token(
+            session, user=principal.user, name=name, scope=scope, now=now
+        )
+    except InvalidInput as exc:
+        # The form again, with the problem next to its field and what was typed kept.
+        form = {"name": name, "scope": scope.value}
+        return _profile(request, session, principal, error=exc, form=form)
+    return _profile(request, session, principal, new_token=secret)
 
 
 @router.post("/me/tokens/{token_id}/revoke")
