@@ -18,6 +18,7 @@ from takepoint.lib.context import context_of
 from takepoint.lib.deps import DbSession, Now
 from takepoint.lib.templating import render
 from takepoint.notify.models import Urgency
+from takepoint.oncall.web import people_first
 from takepoint.signals.models import Alert
 from takepoint.timeline.chain import entries, verify_chain
 
@@ -100,7 +101,7 @@ def open_incident(
 
 @router.get("/incidents/{incident_id}")
 def incident_page(
-    request: Request, incident_id: int, principal: Viewer, session: DbSession
+    request: Request, incident_id: int, principal: Viewer, session: DbSession, now: Now
 ) -> Response:
     incident = incidents.get_incident(session, incident_id)
     alerts = (
@@ -121,7 +122,7 @@ def incident_page(
             "alerts": alerts,
             "suspects": probable_cause.suspects(session, incident.service, incident=incident),
             "handoff": incidents.pending_handoff_for(session, incident=incident),
-            "responders": responders,
+            "responders": people_first(session, responders, team=incident.service.team, now=now),
             "can_act": principal.user.role.allows(Role.RESPONDER),
             "sections": [
                 (section, section.path.format(incident_id=incident.id))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -13,7 +15,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from takepoint.accounts.auth import Principal, Responder, Viewer
-from takepoint.accounts.models import Role, User
+from takepoint.accounts.models import Role, Team, User
 from takepoint.accounts.service import get_user
 from takepoint.lib import csrf
 from takepoint.lib.deps import AppSettings, DbSession, Now
@@ -63,6 +65,38 @@ def on_call_people(session: Session) -> list[User]:
             .order_by(User.display_name)
         )
     )
+
+
+@dataclass(frozen=True)
+class PersonGroup:
+    label: str
+    people: list[User]
+
+
+def people_first(
+    session: Session, people: Sequence[User], *, team: Team | None, now: datetime
+) -> list[PersonGroup]:
+    """`people` for a picker, in groups: who is on call now, then the team, then everyone else.
+
+    Listed by name alone, the Administrator came first and was chosen for whoever did not
+    look; the pickers start on a "Choose a person" placeholder instead, and offer first the
+    people the choice most likely falls on.
+    """
+    on_call = {o.user.id for o in service.on_call_everywhere(session, at=now) if o.user}
+    on_team: set[int] = set()
+    if team is not None:
+        on_team = {m.user_id for m in team.members}
+        if team.lead_id is not None:
+            on_team.add(team.lead_id)
+    groups = [
+        PersonGroup("On call now", [p for p in people if p.id in on_call]),
+        PersonGroup(team.name if team else "", [p for p in people if p.id in on_team - on_call]),
+    ]
+    groups = [g for g in groups if g.people]
+    rest = [p for p in people if p.id not in on_call | on_team]
+    if rest:
+        groups.append(PersonGroup("Everyone else" if groups else "Everyone", rest))
+    return groups
 
 
 def schedule_path(schedule: Schedule | int) -> str:

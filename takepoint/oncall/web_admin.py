@@ -19,7 +19,7 @@ from takepoint.oncall.compute import ShiftUnit
 from takepoint.oncall.models import Restriction
 from takepoint.oncall.schemas import Weekday
 from takepoint.oncall.wallclock import to_local, zone
-from takepoint.oncall.web import ZONES, back, on_call_people, schedule_path
+from takepoint.oncall.web import ZONES, back, on_call_people, people_first, schedule_path
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
 # The layer a path names, for these pages and the API alike.
@@ -90,7 +90,7 @@ def edit_page(
         {
             "schedule": schedule,
             "layers": layers,
-            "people": on_call_people(session),
+            "people": people_first(session, on_call_people(session), team=schedule.team, now=now),
             "zones": ZONES,
             "units": list(ShiftUnit),
             "weekdays": list(Weekday),

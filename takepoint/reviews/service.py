@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from takepoint.accounts.models import Role, User
 from takepoint.incidents.models import Incident
-from takepoint.incidents.report import build_report
+from takepoint.incidents.report import Report, build_report
 from takepoint.incidents.service import get_incident
 from takepoint.lib.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from takepoint.reviews.lint import Finding, Linter
@@ -87,6 +87,20 @@ def list_reviews(session: Session, *, state: ReviewState | None = None) -> list[
     return list(session.scalars(query.limit(500)))
 
 
+def _timeline_text(report: Report) -> str:
+    """The record's lines, under the date of each day in the report's zone: "[09:00]" alone
+    reads as out of order once an incident runs past midnight."""
+    lines: list[str] = []
+    shown = ""
+    for line in report.lines:
+        day = report.local(line.at, "%a %d %b %Y")
+        if day != shown:
+            lines += [*([""] if lines else []), f"**{day}**", ""]
+            shown = day
+        lines.append(f"[{report.local(line.at)}] {line.text}")
+    return "\n".join(lines)
+
+
 def start_review(
     session: Session, *, incident: Incident, user: User, now: datetime, zone: str = "UTC"
 ) -> Review:
@@ -115,7 +129,7 @@ def start_review(
         state=ReviewState.DRAFT,
         summary=report.summary,
         impact="\n".join(impact),
-        timeline="\n".join(f"[{report.local(line.at)}] {line.text}" for line in report.lines),
+        timeline=_timeline_text(report),
         contributing_factors="\n".join(factors),
         went_well="",
         went_badly="",

@@ -20,6 +20,7 @@ from takepoint.incidents.improvements import involved
 from takepoint.lib import csrf
 from takepoint.lib.deps import DbSession, Now
 from takepoint.lib.templating import render
+from takepoint.oncall.web import people_first
 from takepoint.reviews import actions
 from takepoint.reviews import service as reviews
 from takepoint.reviews.models import Audience, Review, ReviewState
@@ -92,7 +93,12 @@ def _page_context(
         "publications": reviews.list_publications(session, review=review),
         "actions": items,
         "overdue": {item.id for item in items if actions.is_overdue(item, now)},
-        "owners": [u for u in list_users(session) if u.is_active and u.role.allows(Role.RESPONDER)],
+        "owners": people_first(
+            session,
+            [u for u in list_users(session) if u.is_active and u.role.allows(Role.RESPONDER)],
+            team=incident.service.team,
+            now=now,
+        ),
         "services": services,
     }
 
