@@ -59,6 +59,12 @@ def check_window(start: datetime, end: datetime) -> None:
         raise InvalidInput(f"ask for at most {MAX_WINDOW.days} days at a time", field="end")
 
 
+# What a question about on call may name: a schedule's computation looks weeks either side,
+# which past the calendar's edges (year 1 or 9999) no datetime can hold.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+
+
 def parse_instant(value: str, *, now: datetime, field: str = "at") -> datetime:
     """An ISO 8601 time with a UTC offset, or "now". A time without an offset names no single
     instant (09:00 where?), so it is refused rather than guessed."""
@@ -78,7 +84,17 @@ def parse_instant(value: str, *, now: datetime, field: str = "at") -> datetime:
             f"instant; add one, such as {text}Z or {text}+01:00",
             field=field,
         )
-    return moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        moment = datetime.min.replace(tzinfo=UTC)  # past the calendar's edge: refused below
+    if not EARLIEST <= moment < LATEST:
+        raise InvalidInput(
+            f"{field}: {value!r} is outside the years {EARLIEST.year} to {LATEST.year - 1} "
+            "that a schedule can answer for",
+            field=field,
+        )
+    return moment
 
 
 def _check_shift(length: int, unit: ShiftUnit) -> None:

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from takepoint.accounts.models import TokenScope, User
 from takepoint.lib.clock import FakeClock
 from takepoint.oncall.models import Schedule
-from tests.factories import make_token
+from tests.factories import make_token, make_user
 from tests.oncall.conftest import Team
 
 
@@ -177,3 +178,16 @@ def test_it_requests_and_accepts_a_swap_over_the_api(
     )
     assert on_call.json()["user"]["display_name"] == "Dana Whitfield"
     assert on_call.json()["swap_id"] == asked.json()["id"]
+
+
+@pytest.mark.parametrize(
+    "at", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "1969-12-31T23:59:59Z"]
+)
+def test_a_time_at_the_calendars_edges_is_refused_naming_the_field(
+    client: TestClient, session: Session, clock: FakeClock, at: str
+) -> None:
+    headers = bearer(session, clock, make_user(session, clock))
+    response = client.get("/api/v1/oncall", params={"at": at}, headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "at"
+    assert "outside the years 1970 to 2999" in response.json()["detail"]
