@@ -14,6 +14,7 @@ from takepoint.lib.context import Context
 from takepoint.lib.db import Database
 from takepoint.lib.http_errors import install_error_handlers
 from takepoint.lib.metrics import Metrics, MetricsMiddleware
+from takepoint.lib.openapi import describe_api
 from takepoint.lib.pg_wake import PgWakeSender
 from takepoint.lib.registry import Registry
 from takepoint.lib.security_headers import SecurityHeadersMiddleware
@@ -98,6 +99,7 @@ def create_app(
 
     app.state.trigger_engine = trigger_engine
 
+    app.openapi = describe_api(app)  # type: ignore[method-assign]
     install_error_handlers(app)
     for router in registry.routers:
         app.include_router(router)

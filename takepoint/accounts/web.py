@@ -15,6 +15,7 @@ from takepoint.accounts.models import Role, TokenScope
 from takepoint.lib import csrf
 from takepoint.lib.deps import AppSettings, DbSession, Now
 from takepoint.lib.errors import InvalidInput, NotAuthenticated, TakepointError
+from takepoint.lib.numbers import is_digits
 from takepoint.lib.secrets import verify_password
 from takepoint.lib.templating import render
 
@@ -292,7 +293,7 @@ def admin_create_team(
     name: Annotated[str, Form(max_length=200)],
     lead_id: Annotated[str, Form()] = "",
 ) -> Response:
-    lead = service.get_user(session, int(lead_id)) if lead_id.isdigit() else None
+    lead = service.get_user(session, int(lead_id)) if is_digits(lead_id) else None
     team = service.create_team(session, name=name, lead=lead, now=now)
     return _back("/admin/teams", f"Added team {team.name}.")
 

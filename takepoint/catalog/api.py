@@ -40,7 +40,7 @@ from takepoint.catalog.schemas import (
     ServiceUpdate,
 )
 from takepoint.lib import apply, csrf
-from takepoint.lib.deps import DbSession, Now
+from takepoint.lib.deps import DbSession, Now, PathKey
 from takepoint.lib.errors import PayloadTooLarge
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"], dependencies=[Depends(csrf.protect)])
@@ -131,14 +131,14 @@ def create_service(
 
 
 @router.get("/services/{service}", response_model=ServiceOut)
-def read_service(service: str, principal: Viewer, session: DbSession, now: Now) -> ServiceOut:
+def read_service(service: PathKey, principal: Viewer, session: DbSession, now: Now) -> ServiceOut:
     """A service by slug or id, with everything the on-call person needs."""
     return service_out(session, catalog.get_service(session, service), now)
 
 
 @router.patch("/services/{service}", response_model=ServiceOut)
 def update_service(
-    service: str, body: ServiceUpdate, principal: Admin, session: DbSession, now: Now
+    service: PathKey, body: ServiceUpdate, principal: Admin, session: DbSession, now: Now
 ) -> ServiceOut:
     found = catalog.get_service(session, service)
     given = body.model_fields_set
@@ -164,14 +164,14 @@ def update_service(
 
 
 @router.delete("/services/{service}", status_code=204)
-def delete_service(service: str, principal: Admin, session: DbSession) -> Response:
+def delete_service(service: PathKey, principal: Admin, session: DbSession) -> Response:
     catalog.delete_service(session, service=catalog.get_service(session, service))
     return Response(status_code=204)
 
 
 @router.get("/services/{service}/graph", response_model=GraphOut)
 def service_graph(
-    service: str,
+    service: PathKey,
     principal: Viewer,
     session: DbSession,
     hops: int = Query(2, ge=1, le=6),
@@ -194,7 +194,7 @@ def list_hosts(principal: Viewer, session: DbSession) -> list[HostOut]:
 
 
 @router.post("/services/{service}/hosts", response_model=HostOut, status_code=201)
-def add_host(service: str, body: HostIn, principal: Admin, session: DbSession) -> HostOut:
+def add_host(service: PathKey, body: HostIn, principal: Admin, session: DbSession) -> HostOut:
     host = catalog.add_host(
         session,
         service=catalog.get_service(session, service),
@@ -206,7 +206,7 @@ def add_host(service: str, body: HostIn, principal: Admin, session: DbSession) -
 
 
 @router.patch("/hosts/{host}", response_model=HostOut)
-def update_host(host: str, body: HostUpdate, principal: Admin, session: DbSession) -> HostOut:
+def update_host(host: PathKey, body: HostUpdate, principal: Admin, session: DbSession) -> HostOut:
     found = catalog.get_host(session, host)
     changes: dict[str, Any] = {}
     if body.role is not None:
@@ -219,14 +219,14 @@ def update_host(host: str, body: HostUpdate, principal: Admin, session: DbSessio
 
 
 @router.delete("/hosts/{host}", status_code=204)
-def remove_host(host: str, principal: Admin, session: DbSession) -> Response:
+def remove_host(host: PathKey, principal: Admin, session: DbSession) -> Response:
     catalog.remove_host(session, host=catalog.get_host(session, host))
     return Response(status_code=204)
 
 
 @router.post("/services/{service}/dependencies", response_model=DependencyOut, status_code=201)
 def add_dependency(
-    service: str, body: DependencyIn, principal: Admin, session: DbSession
+    service: PathKey, body: DependencyIn, principal: Admin, session: DbSession
 ) -> DependencyOut:
     """Refused with 422, naming the cycle, when it would make the graph circular."""
     found = catalog.get_service(session, service)
@@ -254,7 +254,7 @@ def remove_dependency(dependency_id: int, principal: Admin, session: DbSession) 
 
 @router.post("/services/{service}/data-locations", response_model=DataLocationOut, status_code=201)
 def add_data_location(
-    service: str, body: DataLocationIn, principal: Admin, session: DbSession
+    service: PathKey, body: DataLocationIn, principal: Admin, session: DbSession
 ) -> DataLocationOut:
     row = catalog.add_data_location(
         session,
@@ -272,7 +272,7 @@ def remove_data_location(location_id: int, principal: Admin, session: DbSession)
 
 
 @router.post("/services/{service}/links", response_model=LinkOut, status_code=201)
-def add_link(service: str, body: LinkIn, principal: Admin, session: DbSession) -> LinkOut:
+def add_link(service: PathKey, body: LinkIn, principal: Admin, session: DbSession) -> LinkOut:
     link = catalog.add_link(
         session, service=catalog.get_service(session, service), title=body.title, url=body.url
     )
@@ -315,13 +315,13 @@ def create_department(
 
 
 @router.get("/departments/{department}", response_model=DepartmentOut)
-def read_department(department: str, principal: Viewer, session: DbSession) -> DepartmentOut:
+def read_department(department: PathKey, principal: Viewer, session: DbSession) -> DepartmentOut:
     return DepartmentOut.model_validate(catalog.get_department(session, department))
 
 
 @router.patch("/departments/{department}", response_model=DepartmentOut)
 def update_department(
-    department: str, body: DepartmentUpdate, principal: Admin, session: DbSession, now: Now
+    department: PathKey, body: DepartmentUpdate, principal: Admin, session: DbSession, now: Now
 ) -> DepartmentOut:
     found = catalog.get_department(session, department)
     changes = {
@@ -341,7 +341,7 @@ def update_department(
 
 
 @router.delete("/departments/{department}", status_code=204)
-def delete_department(department: str, principal: Admin, session: DbSession) -> Response:
+def delete_department(department: PathKey, principal: Admin, session: DbSession) -> Response:
     catalog.delete_department(session, department=catalog.get_department(session, department))
     return Response(status_code=204)
 
@@ -368,7 +368,10 @@ def export_catalog(principal: Viewer, session: DbSession) -> Response:
 @router.post(
     "/catalog/apply",
     response_model=ApplyResult,
-    responses={422: {"description": "The file has errors; each has a line and a message."}},
+    responses={
+        413: {"description": "The file is larger than the limit."},
+        422: {"description": "The file has errors; each has a line and a message."},
+    },
 )
 def apply_catalog(
     body: Annotated[bytes, Body(media_type="application/yaml")],

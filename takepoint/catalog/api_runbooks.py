@@ -24,7 +24,7 @@ from takepoint.catalog.schemas import (
     VersionOut,
 )
 from takepoint.lib import csrf
-from takepoint.lib.deps import DbSession, Now
+from takepoint.lib.deps import DbSession, Now, PathKey
 
 router = APIRouter(prefix="/api/v1", tags=["runbooks"], dependencies=[Depends(csrf.protect)])
 
@@ -58,7 +58,7 @@ def _out(session: Session, runbook: Runbook, now: datetime) -> RunbookOut:
 
 @router.get("/services/{service}/runbooks", response_model=list[RunbookBrief])
 def list_runbooks(
-    service: str, principal: Viewer, session: DbSession, now: Now
+    service: PathKey, principal: Viewer, session: DbSession, now: Now
 ) -> list[RunbookBrief]:
     found = catalog.get_service(session, service)
     return [
@@ -76,7 +76,7 @@ def list_runbooks(
 
 @router.post("/services/{service}/runbooks", response_model=RunbookOut, status_code=201)
 def create_runbook(
-    service: str, body: RunbookCreate, principal: Responder, session: DbSession, now: Now
+    service: PathKey, body: RunbookCreate, principal: Responder, session: DbSession, now: Now
 ) -> RunbookOut:
     runbook = runbooks.create_runbook(
         session,

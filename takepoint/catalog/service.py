@@ -26,6 +26,7 @@ from takepoint.catalog.models import (
     ServiceLink,
 )
 from takepoint.lib.errors import Conflict, InvalidInput, NotFound
+from takepoint.lib.numbers import is_digits
 from takepoint.lib.removal import remove
 
 # Slugs start with a letter so that a path segment of digits can only ever be an id.
@@ -127,7 +128,7 @@ def get_service(session: Session, key: str | int) -> Service:
     text = str(key).strip()
     query = (
         query.where(Service.id == int(text))
-        if text.isdigit()
+        if is_digits(text)
         else query.where(Service.slug == text)
     )
     service = session.scalar(query)
@@ -278,7 +279,7 @@ def get_host(session: Session, key: str | int) -> Host:
     query = select(Host).options(selectinload(Host.service))
     query = (
         query.where(Host.id == int(text))
-        if text.isdigit()
+        if is_digits(text)
         else query.where(Host.hostname == text.lower())
     )
     host = session.scalar(query)
@@ -417,7 +418,7 @@ def get_department(session: Session, key: str | int) -> Department:
     query = select(Department).options(selectinload(Department.contacts))
     query = (
         query.where(Department.id == int(text))
-        if text.isdigit()
+        if is_digits(text)
         else query.where(Department.slug == text)
     )
     department = session.scalar(query)

@@ -18,6 +18,7 @@ from takepoint.catalog.models import Service
 from takepoint.catalog.pages import PAGE_DEPENDENCIES, back
 from takepoint.lib.deps import DbSession, Now
 from takepoint.lib.errors import TakepointError
+from takepoint.lib.numbers import is_digits
 from takepoint.lib.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=PAGE_DEPENDENCIES)
@@ -26,7 +27,7 @@ GRADES = ("bad", "warn", "ok")
 
 
 def _optional_id(value: str) -> int | None:
-    return int(value) if value.strip().isdigit() else None
+    return int(value) if is_digits(value.strip()) else None
 
 
 def _choices(session: Session) -> dict[str, Any]:

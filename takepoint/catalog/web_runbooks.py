@@ -18,6 +18,7 @@ from takepoint.catalog.models import Runbook, Service, StepKind
 from takepoint.catalog.pages import PAGE_DEPENDENCIES, back
 from takepoint.lib.deps import DbSession, Now
 from takepoint.lib.errors import Conflict, InvalidInput, TakepointError
+from takepoint.lib.numbers import is_digits
 from takepoint.lib.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=PAGE_DEPENDENCIES)
@@ -58,7 +59,7 @@ def _parse_steps(
     for kind, text, confirm in zip_longest(kinds, texts, confirms, fillvalue=""):
         if not text.strip():
             continue
-        confirm_id = int(confirm) if confirm.strip().isdigit() else None
+        confirm_id = int(confirm) if is_digits(confirm.strip()) else None
         rows.append(_row(kind, text, confirm_id))
         try:
             step_kind = StepKind(kind)

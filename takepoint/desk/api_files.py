@@ -19,6 +19,7 @@ from takepoint.desk.models import Ticket
 from takepoint.desk.web_files import file_content
 from takepoint.incidents.evidence import MAX_CAPTION, evidence_root
 from takepoint.incidents.record_models import EvidenceType
+from takepoint.incidents.schemas import FILE_ANSWERS, UPLOAD_ANSWERS
 from takepoint.incidents.web_evidence import UPLOAD_DEPENDENCIES
 from takepoint.lib.db import MAX_ID
 from takepoint.lib.deps import AppSettings, DbSession, Now, PathId
@@ -108,7 +109,12 @@ def list_files(ticket_id: PathId, principal: Viewer, session: DbSession) -> list
     return [TicketFileOut.of(f) for f in found]
 
 
-@router.post("/tickets/{ticket_id}/files", response_model=TicketFileOut, status_code=201)
+@router.post(
+    "/tickets/{ticket_id}/files",
+    response_model=TicketFileOut,
+    status_code=201,
+    responses=UPLOAD_ANSWERS,
+)
 def upload_file(
     ticket_id: PathId,
     principal: Responder,
@@ -180,6 +186,7 @@ router.add_api_route(
     methods=["GET"],
     name="ticket_file_content",
     summary="Download a ticket's file",
+    responses=FILE_ANSWERS,
 )
 
 

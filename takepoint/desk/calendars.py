@@ -27,6 +27,7 @@ import icalendar
 
 from takepoint.lib.clock import require_aware
 from takepoint.lib.errors import InvalidInput
+from takepoint.lib.numbers import is_digits
 
 __all__ = [
     "ALWAYS",
@@ -326,7 +327,7 @@ def _zone(name: str) -> ZoneInfo:
 
 def _minutes(text: str, whole: str) -> int:
     hours, _, minutes = text.strip().partition(":")
-    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+    if not (is_digits(hours) and is_digits(minutes) and len(minutes) == 2):
         raise InvalidInput(f"{whole!r} is not a span like 09:00-17:00", field="weekly")
     if int(minutes) >= 60:
         raise InvalidInput(f"{whole!r} has a minute past 59", field="weekly")

@@ -19,6 +19,7 @@ from takepoint.desk.models import Requester, Target, Ticket, TicketClock, Ticket
 from takepoint.desk.service import clean_tags
 from takepoint.lib.db import MAX_ID
 from takepoint.lib.errors import InvalidInput
+from takepoint.lib.numbers import is_digits
 
 
 class QueueView(enum.StrEnum):
@@ -199,7 +200,7 @@ def _matching(search: str, *, states: tuple[TicketState, ...]) -> list[ColumnEle
 def ticket_number(text: str) -> int | None:
     """The ticket a search names by number; None for anything no ticket could have (words,
     digits of other scripts, numbers past the largest id)."""
-    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)):
+    if not (text.isascii() and is_digits(text)) or len(text) > len(str(MAX_ID)):
         return None
     number = int(text)
     return number if number <= MAX_ID else None

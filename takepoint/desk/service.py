@@ -32,6 +32,7 @@ from takepoint.desk.models import (
     TicketType,
 )
 from takepoint.lib.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from takepoint.lib.numbers import is_digits
 from takepoint.timeline.chain import append
 from takepoint.timeline.models import EntryKind
 
@@ -103,7 +104,7 @@ def find_requesters(session: Session, *, query: str, limit: int = 10) -> list[Re
     text = query.strip()
     if not text:
         return []
-    digits = "".join(ch for ch in text if ch.isdigit())
+    digits = "".join(ch for ch in text if is_digits(ch))
     phone = func.replace(func.replace(Requester.phone, " ", ""), "-", "")
     wanted: list[ColumnElement[bool]] = [
         Requester.name.ilike(f"%{text}%"),

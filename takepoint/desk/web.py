@@ -23,6 +23,7 @@ from takepoint.lib import csrf
 from takepoint.lib.db import MAX_ID
 from takepoint.lib.deps import DbSession, Now, PathId
 from takepoint.lib.errors import InvalidInput
+from takepoint.lib.numbers import is_digits
 from takepoint.lib.templating import render
 
 E = TypeVar("E", bound=enum.StrEnum)
@@ -57,7 +58,7 @@ def optional_id(value: str, field: str) -> int | None:
     value = value.strip()
     if not value:
         return None
-    if not value.isdigit() or len(value) > 10 or int(value) > MAX_ID:
+    if not is_digits(value) or len(value) > 10 or int(value) > MAX_ID:
         raise InvalidInput(f"{value[:40]!r} is not an id", field=field)
     return int(value)
 
@@ -164,7 +165,7 @@ def call_page(
     matches = desk.find_requesters(session, query=q)
     known = {r.user_id for r in matches if r.user_id is not None}
     staff = [u for u in find_staff(session, query=q) if u.id not in known] if q else []
-    typed_phone = bool(q) and sum(ch.isdigit() for ch in q) >= 3 and not q.isalpha()
+    typed_phone = bool(q) and sum(is_digits(ch) for ch in q) >= 3 and not q.isalpha()
     return render(
         request,
         "desk/call.html",

@@ -26,6 +26,7 @@ from takepoint.desk.models import CalendarRow, Priority, SlaRule
 from takepoint.desk.rules import TARGETS, RuleSpec
 from takepoint.desk.web import optional_id
 from takepoint.lib.errors import InvalidInput
+from takepoint.lib.numbers import is_digits
 
 PAGE = "/desk/settings"
 MAX_ICS_BYTES = 1_000_000
@@ -43,7 +44,7 @@ def shown_id(value: str) -> int | None:
     """An id field as typed, for showing the form again: its select finds its choice, and
     anything that is no id shows as none. What is saved goes through `optional_id`."""
     text = value.strip()
-    return int(text) if text.isdigit() and len(text) <= 10 else None
+    return int(text) if is_digits(text) and len(text) <= 10 else None
 
 
 def choices(session: Session) -> dict[str, Any]:
@@ -61,7 +62,7 @@ def choices(session: Session) -> dict[str, Any]:
 
 
 def _whole(text: str, field: str, message: str) -> int:
-    if not text.strip().isdigit() or len(text.strip()) > 9:
+    if not is_digits(text.strip()) or len(text.strip()) > 9:
         raise InvalidInput(message, field=field)
     return int(text)
 

@@ -28,7 +28,7 @@ from takepoint.incidents.schemas import (
     TimelineEntryOut,
 )
 from takepoint.lib import csrf
-from takepoint.lib.deps import DbSession, Now
+from takepoint.lib.deps import KEY_PATTERN, DbSession, Now, PathKey, QueryKey
 from takepoint.lib.errors import InvalidInput
 from takepoint.timeline.chain import entries, verify_chain
 
@@ -52,7 +52,7 @@ def list_incidents(
     state: IncidentState | None = None,
     open_only: bool = Query(False, alias="open"),
     mine: bool = False,
-    service: str | None = None,
+    service: QueryKey = None,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
     before: int | None = Query(
@@ -99,8 +99,10 @@ def incident_stats(
     now: Now,
     since: date | None = Query(None, description="first day, UTC (default: 364 days before until)"),
     until: date | None = Query(None, description="last day, UTC, included (default: today)"),
-    service: str | None = Query(None, description="service slug or id"),
-    team: str | None = Query(None, description="team slug or id: its services' incidents"),
+    service: str | None = Query(None, pattern=KEY_PATTERN, description="service slug or id"),
+    team: str | None = Query(
+        None, pattern=KEY_PATTERN, description="team slug or id: its services' incidents"
+    ),
 ) -> StatsOut:
     """MTTA and MTTR: per month of opening and in total, with means and medians in seconds."""
     found = stats.stats_for_days(
@@ -227,7 +229,7 @@ def subscribe(incident_id: int, principal: Viewer, session: DbSession, now: Now)
 
 
 @router.post("/services/{service}/subscribe", status_code=204)
-def subscribe_service(service: str, principal: Viewer, session: DbSession, now: Now) -> None:
+def subscribe_service(service: PathKey, principal: Viewer, session: DbSession, now: Now) -> None:
     incidents.subscribe(
         session, user=principal.user, service=catalog.get_service(session, service), now=now
     )
@@ -302,7 +304,7 @@ def _clock(value: str, field: str) -> time:
 
 
 @router.put("/services/{service}/paging", status_code=204)
-def set_paging(service: str, body: PagingIn, principal: Admin, session: DbSession) -> None:
+def set_paging(service: PathKey, body: PagingIn, principal: Admin, session: DbSession) -> None:
     policies.set_service_paging(
         session,
         service=catalog.get_service(session, service),

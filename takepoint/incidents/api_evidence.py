@@ -12,6 +12,7 @@ from takepoint.accounts.auth import Responder, Viewer
 from takepoint.incidents import evidence as evidence_files
 from takepoint.incidents import service as incidents
 from takepoint.incidents.record_models import Evidence, EvidenceType
+from takepoint.incidents.schemas import FILE_ANSWERS, UPLOAD_ANSWERS
 from takepoint.incidents.web_evidence import UPLOAD_DEPENDENCIES, evidence_file
 from takepoint.lib.deps import AppSettings, DbSession, Now
 
@@ -49,7 +50,12 @@ def list_evidence(incident_id: int, principal: Viewer, session: DbSession) -> li
     return [EvidenceOut.of(e) for e in evidence_files.list_evidence(session, incident=incident)]
 
 
-@router.post("/incidents/{incident_id}/evidence", response_model=EvidenceOut, status_code=201)
+@router.post(
+    "/incidents/{incident_id}/evidence",
+    response_model=EvidenceOut,
+    status_code=201,
+    responses=UPLOAD_ANSWERS,
+)
 def upload_evidence(
     incident_id: int,
     principal: Responder,
@@ -93,4 +99,5 @@ router.add_api_route(
     evidence_file,
     methods=["GET"],
     name="evidence_content",
+    responses=FILE_ANSWERS,
 )

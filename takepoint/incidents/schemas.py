@@ -12,6 +12,8 @@ from takepoint.incidents.models import (
     IncidentState,
     TargetKind,
 )
+from takepoint.incidents.record_models import EvidenceType
+from takepoint.lib.deps import KEY_PATTERN
 from takepoint.notify.models import Urgency
 from takepoint.timeline.models import EntryKind
 
@@ -19,13 +21,15 @@ from takepoint.timeline.models import EntryKind
 class IncidentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    service: str = Field(description="service slug or id")
+    service: str = Field(pattern=KEY_PATTERN, description="service slug or id")
     title: str = Field(min_length=1, max_length=500)
     urgency: Urgency = Urgency.HIGH
     source: IncidentSource = IncidentSource.WEB
     description: str = Field(default="", max_length=10_000)
     caller_name: str = Field(default="", max_length=200)
-    caller_department: str | None = Field(default=None, description="department slug")
+    caller_department: str | None = Field(
+        default=None, pattern=KEY_PATTERN, description="department slug"
+    )
 
 
 class IncidentOut(BaseModel):
@@ -174,3 +178,19 @@ class StatsOut(BaseModel):
     team: str | None
     total: FiguresOut
     months: list[MonthFiguresOut]
+
+
+# The answers, beside the usual ones, of the routes that take and serve evidence files: an
+# incident's and a ticket's.
+UPLOAD_ANSWERS: dict[int | str, dict[str, Any]] = {
+    413: {"description": "The file is larger than TAKEPOINT_EVIDENCE_MAX_BYTES."},
+    415: {"description": "Judged by its content, the file is no image, PDF or plain text."},
+}
+FILE_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The file, of the type its content showed it to be.",
+        "content": {
+            kind.value: {"schema": {"type": "string", "format": "binary"}} for kind in EvidenceType
+        },
+    }
+}

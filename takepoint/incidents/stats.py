@@ -21,6 +21,7 @@ from takepoint.catalog.models import Service
 from takepoint.incidents.models import Incident
 from takepoint.lib.clock import require_aware
 from takepoint.lib.errors import InvalidInput, NotFound
+from takepoint.lib.numbers import is_digits
 
 DEFAULT_DAYS = 365
 MAX_DAYS = 5 * 366
@@ -64,7 +65,7 @@ def day_range(since: date | None, until: date | None, today: date) -> tuple[date
 
 def find_team(session: Session, key: str) -> Team:
     text = key.strip()
-    wanted = Team.id == int(text) if text.isdigit() else Team.slug == text
+    wanted = Team.id == int(text) if is_digits(text) else Team.slug == text
     team = session.scalar(select(Team).where(wanted))
     if team is None:
         raise NotFound(f"no team {key!r}", field="team")

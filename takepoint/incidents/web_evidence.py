@@ -19,6 +19,7 @@ from takepoint.incidents.record_models import Evidence
 from takepoint.lib import csrf
 from takepoint.lib.deps import AppSettings, DbSession, Now
 from takepoint.lib.errors import InvalidInput, PayloadTooLarge
+from takepoint.lib.numbers import is_digits
 from takepoint.lib.templating import render
 from takepoint.timeline.models import EntryKind, TimelineEntry
 
@@ -40,7 +41,7 @@ def refuse_oversized(request: Request) -> None:
         return
     limit: int = request.app.state.settings.evidence_max_bytes
     length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit + FORM_OVERHEAD:
+    if is_digits(length) and int(length) > limit + FORM_OVERHEAD:
         raise PayloadTooLarge(
             f"the file is larger than the {evidence_files.human_size(limit)} limit "
             "(TAKEPOINT_EVIDENCE_MAX_BYTES)",
@@ -69,7 +70,7 @@ def parse_note_seq(value: str) -> int | None:
     value = value.strip()
     if not value:
         return None
-    if not value.isdigit():
+    if not is_digits(value):
         raise InvalidInput("choose a note from the list", field="note_seq")
     return int(value)
 

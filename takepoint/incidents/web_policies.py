@@ -17,6 +17,7 @@ from takepoint.incidents.models import ServicePaging, TargetKind
 from takepoint.lib import csrf
 from takepoint.lib.deps import DbSession, Now
 from takepoint.lib.errors import InvalidInput
+from takepoint.lib.numbers import is_digits
 from takepoint.lib.templating import render
 from takepoint.oncall.service import list_schedules
 
@@ -30,7 +31,7 @@ def _back(policy_id: int, message: str) -> RedirectResponse:
 
 
 def _target(kind: TargetKind, ref: str) -> policies.TargetSpec:
-    number = int(ref) if ref.isdigit() else None
+    number = int(ref) if is_digits(ref) else None
     if kind in (TargetKind.SCHEDULE, TargetKind.USER) and number is None:
         raise InvalidInput(f"choose which {kind.value} to page", field="ref")
     return policies.TargetSpec(
@@ -115,7 +116,7 @@ def add_level(
 ) -> Response:
     policy = policies.get_policy(session, policy_id)
     specs = policies.level_specs(policy.levels)
-    if position.isdigit() and int(position) < len(specs):
+    if is_digits(position) and int(position) < len(specs):
         # An existing level gets another target, paged together with the others.
         level = specs[int(position)]
         level.targets.append(_target(kind, ref))

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from takepoint.lib.context import bind
@@ -68,3 +68,12 @@ def lanes_to_wake(session: Session) -> frozenset[Lane]:
 
 # A row's id in a URL: a number past what the column holds is a 422 naming the parameter.
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+# A row named by its slug, host name or id, in a URL, a query or a body. All of these are ASCII,
+# so a key that is not names no row and is refused here: lookups tell an id from a slug with
+# is_digits(str), which also holds for digits int() cannot read, such as "¹".
+KEY_PATTERN = r"^[A-Za-z0-9._-]+$"
+PathKey = Annotated[str, Path(max_length=255, pattern=KEY_PATTERN, description="slug or id")]
+QueryKey = Annotated[
+    str | None, Query(max_length=255, pattern=KEY_PATTERN, description="slug or id")
+]

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -16,6 +17,7 @@ from takepoint.lib.templating import render
 
 log = logging.getLogger(__name__)
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 MACHINE_PREFIXES = ("/api/", "/v2/", "/ping/", "/healthz", "/metrics", "/integrations/")
 
 
@@ -41,6 +43,22 @@ def _respond(request: Request, status: int, message: str, field: str | None = No
 def _field_of(loc: tuple[int | str, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
     return ".".join(parts) or "request"
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods of the resource at this path. Each method of a path is a route of its own,
+    and the router's 405 names only the methods of the first route it tried. When templates
+    overlap (`/tickets/bulk-state` and `/tickets/{ticket_id}`), the path is the resource of the
+    template with the fewest parameters."""
+    path = request.scope["path"]
+    found: dict[str, int] = {}
+    for route in iter_route_contexts(request.app.routes):
+        regex, methods = getattr(route, "path_regex", None), route.methods or set()
+        if regex is not None and (match := regex.match(path)):
+            for method in methods:
+                found[method] = min(found.get(method, len(match.groups())), len(match.groups()))
+    fewest = min(found.values(), default=0)
+    return [method for method in METHODS if found.get(method) == fewest]
 
 
 def error_response(request: Request, exc: TakepointError) -> Response:
@@ -79,6 +97,8 @@ def install_error_handlers(app: FastAPI) -> None:
         response = _respond(request, exc.status_code, str(exc.detail))
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
+        if exc.status_code == 405 and (allowed := allowed_methods(request)):
+            response.headers["Allow"] = ", ".join(allowed)
         return response
 
     # A value the database cannot hold, such as an id past 64 bits in a URL: SQLite refuses

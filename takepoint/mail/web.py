@@ -20,6 +20,7 @@ from takepoint.desk import service as desk
 from takepoint.lib import csrf
 from takepoint.lib.deps import DbSession, Now, PathId
 from takepoint.lib.errors import InvalidInput, TakepointError
+from takepoint.lib.numbers import is_digits
 from takepoint.lib.templating import render
 from takepoint.mail import mailboxes, originals
 from takepoint.mail.models import AfterImport, Auth, Security
@@ -60,14 +61,14 @@ def _form_page(
 
 
 def _optional_id(value: str) -> int | None:
-    return int(value) if value.strip().isdigit() else None
+    return int(value) if is_digits(value.strip()) else None
 
 
 def _number(value: str, field: str) -> int | None:
     text = value.strip()
     if not text:
         return None
-    if not text.isdigit():
+    if not is_digits(text):
         raise InvalidInput("give a whole number", field=field)
     return int(text)
 

@@ -14,6 +14,7 @@ from takepoint.accounts.service import list_users
 from takepoint.lib import csrf
 from takepoint.lib.deps import DbSession, Now
 from takepoint.lib.errors import Conflict, InvalidInput, TakepointError
+from takepoint.lib.numbers import is_digits
 from takepoint.lib.templating import render
 from takepoint.notify import contacts, service
 from takepoint.notify.access import (
@@ -223,7 +224,7 @@ def outbox_page(
     user_id: str = "",
     state: str = "",
 ) -> Response:
-    chosen_user = int(user_id) if user_id.isdigit() else None
+    chosen_user = int(user_id) if is_digits(user_id) else None
     chosen_state = NotificationState(state) if state in set(NotificationState) else None
     rows = service.list_notifications(
         session, user_id=outbox_filter(principal, chosen_user), state=chosen_state, limit=200

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from takepoint.accounts.models import Role, User
 from takepoint.accounts.service import check_time_zone, slugify
 from takepoint.lib.errors import Conflict, InvalidInput, NotFound
+from takepoint.lib.numbers import is_digits
 from takepoint.lib.removal import remove
 from takepoint.oncall import compute
 from takepoint.oncall.compute import ShiftUnit
@@ -198,7 +199,7 @@ def get_schedule(session: Session, schedule_id: int) -> Schedule:
 def find_schedule(session: Session, ref: str) -> Schedule:
     """A schedule by id, slug or name (any case)."""
     ref = ref.strip()
-    if ref.isdigit():
+    if is_digits(ref):
         return get_schedule(session, int(ref))
     found = session.scalar(
         select(Schedule.id).where(

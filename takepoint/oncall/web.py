@@ -20,6 +20,7 @@ from takepoint.accounts.service import get_user
 from takepoint.lib import csrf
 from takepoint.lib.deps import AppSettings, DbSession, Now
 from takepoint.lib.errors import InvalidInput, NotFound
+from takepoint.lib.numbers import is_digits
 from takepoint.lib.templating import render
 from takepoint.oncall import compute, feeds, notices, report, service, swaps, views
 from takepoint.oncall.models import Schedule, SwapStatus
@@ -50,7 +51,7 @@ def parse_choice(value: str, field: str) -> tuple[int, datetime]:
     layer, _, start = value.partition("|")
     try:
         moment = datetime.fromisoformat(start)
-        if not layer.isdigit() or moment.tzinfo is None:
+        if not is_digits(layer) or moment.tzinfo is None:
             raise ValueError(value)
     except ValueError:
         raise InvalidInput("choose a shift from the list", field=field) from None
@@ -325,7 +326,7 @@ def create_feed(
     now: Now,
     schedule_id: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    schedule = service.get_schedule(session, int(schedule_id)) if schedule_id.isdigit() else None
+    schedule = service.get_schedule(session, int(schedule_id)) if is_digits(schedule_id) else None
     _, token = feeds.create_feed(session, owner=principal.user, schedule=schedule, now=now)
     context = _me_context(session, principal, now)
     context["new_feed_url"] = feeds.feed_url(settings.base_url, token)

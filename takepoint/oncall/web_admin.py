@@ -13,6 +13,7 @@ from takepoint.accounts.service import get_user
 from takepoint.lib import csrf
 from takepoint.lib.deps import DbSession, Now
 from takepoint.lib.errors import InvalidInput
+from takepoint.lib.numbers import is_digits
 from takepoint.lib.templating import render
 from takepoint.oncall import compute, service
 from takepoint.oncall.compute import ShiftUnit
@@ -153,7 +154,7 @@ def add_layer(
         handoff_time=_time(handoff_time, "handoff_time"),
         shift_length=shift_length,
         shift_unit=shift_unit,
-        participants=[get_user(session, int(u)) for u in participant_ids or [] if u.isdigit()],
+        participants=[get_user(session, int(u)) for u in participant_ids or [] if is_digits(u)],
         now=now,
     )
     return back(_edit_path(schedule_id), f"Added {layer.name}.")

@@ -9,7 +9,7 @@ from takepoint.accounts.service import get_user
 from takepoint.catalog import service as catalog
 from takepoint.incidents import service as incidents
 from takepoint.lib import csrf
-from takepoint.lib.deps import DbSession, Now
+from takepoint.lib.deps import DbSession, Now, QueryKey
 from takepoint.reviews import actions
 from takepoint.reviews import service as reviews
 from takepoint.reviews.models import ActionItem
@@ -30,7 +30,7 @@ def list_actions(
     session: DbSession,
     now: Now,
     open_only: bool = Query(True, alias="open"),
-    service: str | None = None,
+    service: QueryKey = None,
     owner_id: int | None = None,
     incident_id: int | None = None,
 ) -> list[ActionOut]:

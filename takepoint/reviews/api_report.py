@@ -28,6 +28,8 @@ class ReportFormat(StrEnum):
 
 def _as_json(report: Report, redact: Any) -> dict[str, Any]:
     clean = redact or (lambda text: text)
+    # With a redaction this is the version for readers beyond the team.
+    beyond_team = redact is not None
     return {
         "incident_id": report.incident_id,
         "title": clean(report.title),
@@ -41,7 +43,8 @@ def _as_json(report: Report, redact: Any) -> dict[str, Any]:
         "services": report.services,
         "departments": report.departments,
         "timeline": [
-            {"at": line.at.isoformat(), "text": clean(line.text)} for line in report.lines
+            {"at": line.at.isoformat(), "text": clean(line.wording(beyond_team=beyond_team))}
+            for line in report.lines
         ],
         "root_cause": clean(report.root_cause),
         "evidence": [clean(item) for item in report.evidence],
@@ -50,7 +53,22 @@ def _as_json(report: Report, redact: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/incidents/{incident_id}/report")
+_TEXT = {"schema": {"type": "string"}}
+
+
+@router.get(
+    "/incidents/{incident_id}/report",
+    responses={
+        200: {
+            "description": "The report in the `format` asked for.",
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "text/markdown": _TEXT,
+                "text/html": _TEXT,
+            },
+        }
+    },
+)
 def read_report(
     incident_id: int,
     principal: Viewer,

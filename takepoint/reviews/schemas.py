@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from takepoint.lib.deps import KEY_PATTERN
 from takepoint.reviews.models import ActionState, Audience, ReviewState
 
 
@@ -96,7 +97,9 @@ class ActionIn(BaseModel):
     title: str = Field(min_length=1, max_length=300)
     owner_id: int
     due_on: date
-    service: str | None = Field(default=None, description="service slug; default: the incident's")
+    service: str | None = Field(
+        default=None, pattern=KEY_PATTERN, description="service slug; default: the incident's"
+    )
 
 
 class ActionUpdate(BaseModel):

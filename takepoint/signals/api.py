@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from takepoint.accounts.auth import Admin, Responder, Viewer
 from takepoint.lib import csrf
-from takepoint.lib.deps import AppSettings, DbSession, Now
+from takepoint.lib.deps import AppSettings, DbSession, Now, QueryKey
 from takepoint.lib.errors import InvalidInput
 from takepoint.signals import alerts, heartbeats, integrations, maintenance
 from takepoint.signals.models import AlertState, Severity
@@ -45,7 +45,7 @@ router = APIRouter(prefix="/api/v1", tags=["signals"], dependencies=[Depends(csr
 def list_alerts(
     principal: Viewer,
     session: DbSession,
-    service: str | None = None,
+    service: QueryKey = None,
     state: list[AlertState] = Query(default=[]),
     severity: Severity | None = None,
     q: str | None = Query(default=None, max_length=200),
@@ -86,7 +86,7 @@ def resolve_alert(alert_id: int, principal: Responder, session: DbSession, now: 
 
 @router.get("/integrations", response_model=list[IntegrationOut])
 def list_integrations(
-    principal: Viewer, session: DbSession, settings: AppSettings, service: str | None = None
+    principal: Viewer, session: DbSession, settings: AppSettings, service: QueryKey = None
 ) -> list[IntegrationOut]:
     service_id = integrations.get_service(session, service).id if service else None
     return [
@@ -153,7 +153,7 @@ def delete_integration(integration_id: int, principal: Admin, session: DbSession
 
 @router.get("/heartbeats", response_model=list[HeartbeatOut])
 def list_heartbeats(
-    principal: Viewer, session: DbSession, service: str | None = None
+    principal: Viewer, session: DbSession, service: QueryKey = None
 ) -> list[HeartbeatOut]:
     service_id = integrations.get_service(session, service).id if service else None
     return [heartbeat_out(h) for h in heartbeats.list_heartbeats(session, service_id=service_id)]

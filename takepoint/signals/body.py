@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import Request
 
 from takepoint.lib.errors import InvalidInput, PayloadTooLarge, TakepointError
+from takepoint.lib.numbers import is_digits
 
 EVENT_LIMIT = 512 * 1024
 # Alertmanager sends a whole group in one request; a group of a few thousand alerts still fits.
@@ -37,7 +38,7 @@ def declared_length(request: Request) -> int | None:
     declared = request.headers.get("content-length")
     if declared is None:
         return None
-    if not declared.isdigit():
+    if not is_digits(declared):
         raise BadJson("the Content-Length header is not a number", field="content-length")
     return int(declared)
 

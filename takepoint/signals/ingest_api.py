@@ -13,8 +13,9 @@ from fastapi import APIRouter, Path, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from takepoint.lib.errors import NotAuthenticated, NotFound, PayloadTooLarge, RateLimited
+from takepoint.lib.numbers import is_digits
 from takepoint.lib.secrets import hash_token
-from takepoint.signals import ingest_alertmanager, ingest_grafana
+from takepoint.signals import ingest_alertmanager, ingest_grafana, schemas_ingest
 from takepoint.signals.alerts import Outcome
 from takepoint.signals.body import (
     EVENT_LIMIT,
@@ -75,6 +76,7 @@ def _pd_throttled(retry_after: int) -> JSONResponse:
     "/v2/enqueue",
     status_code=202,
     summary="PagerDuty Events API v2: trigger, acknowledge or resolve an alert",
+    openapi_extra=schemas_ingest.ENQUEUE,
 )
 async def pagerduty_enqueue(request: Request) -> Response:
     try:
@@ -158,7 +160,11 @@ async def _webhook(request: Request, key: str, kind: IntegrationKind) -> dict[st
 KindParam = Path(description="alertmanager, grafana or generic")
 
 
-@router.post("/integrations/{key}/{kind}", summary="Alertmanager, Grafana or generic webhook")
+@router.post(
+    "/integrations/{key}/{kind}",
+    summary="Alertmanager, Grafana or generic webhook",
+    openapi_extra=schemas_ingest.WEBHOOK,
+)
 async def webhook_with_key(
     key: str,
     request: Request,
@@ -170,7 +176,9 @@ async def webhook_with_key(
 
 
 @router.post(
-    "/integrations/{kind}", summary="A webhook with the key in 'Authorization: Bearer <key>'"
+    "/integrations/{kind}",
+    summary="A webhook with the key in 'Authorization: Bearer <key>'",
+    openapi_extra=schemas_ingest.WEBHOOK_WITH_BEARER,
 )
 async def webhook_with_bearer(
     request: Request, kind: IntegrationKind = KindParam
@@ -190,7 +198,7 @@ def _plain(text: str, status: int, headers: dict[str, str] | None = None) -> Res
 def _ping_kind(action: str) -> tuple[PingKind, int | None] | None:
     if action in ("start", "fail", "log"):
         return PingKind(action), (1 if action == "fail" else None)
-    if action.isdigit() and len(action) <= 3 and int(action) <= 255:
+    if is_digits(action) and len(action) <= 3 and int(action) <= 255:
         code = int(action)
         return (PingKind.SUCCESS if code == 0 else PingKind.FAIL), code
     return None
@@ -239,8 +247,14 @@ def _well_formed(key: str) -> bool:
 
 
 # One route per method, so each has its own OpenAPI operation.
-@router.get("/ping/{key}", summary="Heartbeat: the job succeeded")
-@router.post("/ping/{key}", summary="Heartbeat: the job succeeded, with its output")
+@router.get(
+    "/ping/{key}", summary="Heartbeat: the job succeeded", openapi_extra=schemas_ingest.PING
+)
+@router.post(
+    "/ping/{key}",
+    summary="Heartbeat: the job succeeded, with its output",
+    openapi_extra=schemas_ingest.PING_WITH_BODY,
+)
 @router.head("/ping/{key}", include_in_schema=False)
 async def ping_success(key: str, request: Request) -> Response:
     if not _well_formed(key.lower()):
@@ -248,8 +262,16 @@ async def ping_success(key: str, request: Request) -> Response:
     return await _ping(request, key.lower(), PingKind.SUCCESS, None)
 
 
-@router.get("/ping/{key}/{action}", summary="Heartbeat: start, fail, log or exit status")
-@router.post("/ping/{key}/{action}", summary="Heartbeat: start, fail, log or exit status")
+@router.get(
+    "/ping/{key}/{action}",
+    summary="Heartbeat: start, fail, log or exit status",
+    openapi_extra=schemas_ingest.PING_ACTION,
+)
+@router.post(
+    "/ping/{key}/{action}",
+    summary="Heartbeat: start, fail, log or exit status",
+    openapi_extra=schemas_ingest.PING_ACTION_WITH_BODY,
+)
 @router.head("/ping/{key}/{action}", include_in_schema=False)
 async def ping_action(key: str, action: str, request: Request) -> Response:
     parsed = _ping_kind(action)

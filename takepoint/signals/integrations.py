@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from takepoint.catalog.models import Service
 from takepoint.lib.errors import InvalidInput, NotFound
+from takepoint.lib.numbers import is_digits
 from takepoint.lib.secrets import hash_token
 from takepoint.signals.models import Heartbeat, Integration, IntegrationKind
 
@@ -63,7 +64,7 @@ def check_field_paths(paths: dict[str, str] | None) -> dict[str, str]:
 def get_service(session: Session, ref: str | int) -> Service:
     """A service by id or slug."""
     query = select(Service)
-    if isinstance(ref, int) or ref.isdigit():
+    if isinstance(ref, int) or is_digits(ref):
         query = query.where(Service.id == int(ref))
     else:
         query = query.where(Service.slug == ref.strip().lower())

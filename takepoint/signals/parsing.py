@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from takepoint.lib.numbers import is_digits
 from takepoint.signals.models import Severity
 
 DEDUP_KEY_LIMIT = 255
@@ -120,7 +121,7 @@ def dig(data: Any, path: str) -> Any:
     for part in path.split("."):
         if isinstance(node, dict):
             node = node.get(part)
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        elif isinstance(node, list) and is_digits(part) and int(part) < len(node):
             node = node[int(part)]
         else:
             return None

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cronsim import CronSim, CronSimError
 
 from takepoint.lib.errors import InvalidInput
+from takepoint.lib.numbers import is_digits
 from takepoint.signals.models import ScheduleKind
 
 MIN_PERIOD = timedelta(minutes=1)
@@ -99,7 +100,7 @@ def span_in_words(span: timedelta) -> str:
 
 
 def _at(minute: str, hour: str) -> str | None:
-    if minute.isdigit() and hour.isdigit():
+    if is_digits(minute) and is_digits(hour):
         return f"{int(hour):02d}:{int(minute):02d}"
     return None
 
@@ -116,11 +117,11 @@ def cron_in_words(expr: str) -> str:
             return f"every day at {at}"
         if dow in ("1-5", "MON-FRI", "mon-fri"):
             return f"on weekdays at {at}"
-        if dow.isdigit() and int(dow) <= 7:
+        if is_digits(dow) and int(dow) <= 7:
             return f"every {DAY_NAMES[int(dow) % 7]} at {at}"
-    if at and dom.isdigit() and month == "*" and dow == "*":
+    if at and is_digits(dom) and month == "*" and dow == "*":
         return f"on day {int(dom)} of every month at {at}"
-    if minute.isdigit() and hour == "*" and dom == month == dow == "*":
+    if is_digits(minute) and hour == "*" and dom == month == dow == "*":
         return f"every hour at {int(minute):02d} minutes past"
     if minute.startswith("*/") and hour == dom == month == dow == "*":
         return f"every {minute[2:]} minutes"

@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from takepoint.lib.deps import KEY_PATTERN
 from takepoint.signals.models import (
     AlertState,
     HeartbeatKind,
@@ -56,7 +57,9 @@ class HeartbeatSettings(BaseModel):
 class IntegrationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    service: str = Field(min_length=1, max_length=100, description="service slug or id")
+    service: str = Field(
+        min_length=1, max_length=100, pattern=KEY_PATTERN, description="service slug or id"
+    )
     kind: IntegrationKind
     name: str | None = Field(default=None, min_length=1, max_length=200)
     field_paths: dict[str, str] | None = Field(
@@ -144,7 +147,7 @@ class RotateRequest(BaseModel):
 class MaintenanceCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    service: str = Field(min_length=1, max_length=100)
+    service: str = Field(min_length=1, max_length=100, pattern=KEY_PATTERN)
     reason: str = Field(min_length=1, max_length=500)
     starts_at: AwareDatetime | None = Field(default=None, description="omit to start now")
     ends_at: AwareDatetime | None = None
@@ -175,7 +178,7 @@ class SilenceCreate(BaseModel):
 
     matchers: list[Matcher] = Field(min_length=1, max_length=20)
     comment: str = Field(min_length=1, max_length=500)
-    service: str | None = Field(default=None, max_length=100)
+    service: str | None = Field(default=None, max_length=100, pattern=KEY_PATTERN)
     starts_at: AwareDatetime | None = None
     expires_at: AwareDatetime
 

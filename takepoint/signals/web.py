@@ -17,6 +17,7 @@ from takepoint.catalog.models import Service
 from takepoint.lib import csrf
 from takepoint.lib.deps import AppSettings, DbSession, Now
 from takepoint.lib.errors import InvalidInput
+from takepoint.lib.numbers import is_digits
 from takepoint.lib.templating import render
 from takepoint.signals import alerts, heartbeats, integrations, maintenance
 from takepoint.signals.models import (
@@ -322,7 +323,7 @@ def start_maintenance(
         now=now,
         starts_at=_local(starts_at, zone, "starts_at") if starts_at else None,
         ends_at=_local(ends_at, zone, "ends_at") if ends_at else None,
-        duration=timedelta(minutes=int(duration_minutes)) if duration_minutes.isdigit() else None,
+        duration=timedelta(minutes=int(duration_minutes)) if is_digits(duration_minutes) else None,
         user=principal.user,
     )
     return _back("/signals/maintenance", f"Maintenance window {window.id} saved.")
@@ -348,7 +349,7 @@ def create_silence(
 ) -> Response:
     if expires_at:
         until = _local(expires_at, _zone(request), "expires_at")
-    elif hours.isdigit():
+    elif is_digits(hours):
         until = now + timedelta(hours=int(hours))
     else:
         raise InvalidInput("give an expiry time or a number of hours", field="expires_at")

@@ -47,16 +47,33 @@ def verify(principal: Admin, session: DbSession) -> VerifyOut:
     )
 
 
+# One line per day: a `since` centuries back would keep the request computing for minutes.
+MAX_DIGEST_DAYS = 3660
+
+
 def digest_range(since: date | None, through: date | None, today: date) -> tuple[date | None, date]:
     last = through or today - timedelta(days=1)
     if last >= today:
         raise InvalidInput("digests cover whole days: choose a day before today", field="through")
     if since is not None and since > last:
         raise InvalidInput("since is after through", field="since")
+    if since is not None and (last - since).days >= MAX_DIGEST_DAYS:
+        raise InvalidInput(
+            f"at most {MAX_DIGEST_DAYS} days of digests at a time; choose a later since",
+            field="since",
+        )
     return since, last
 
 
-@router.get("/timeline/digests")
+@router.get(
+    "/timeline/digests",
+    responses={
+        200: {
+            "description": "One signed JSON line per day.",
+            "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+        }
+    },
+)
 def digests(
     principal: Admin,
     session: DbSession,
