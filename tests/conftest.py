@@ -28,6 +28,11 @@ from takepoint.wiring import build_registry
 
 pytest_plugins = ["tests.browsing"]
 
+# Every database a test makes is thrown away, so no Takepoint the tests start (in this process
+# or as a child) waits for the disk at each commit; both modes survive a killed process, which
+# is all the crash tests do. tests/test_sqlite_synchronous.py checks the default itself.
+os.environ.setdefault("TAKEPOINT_SQLITE_SYNCHRONOUS", "normal")
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "TAKEPOINT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

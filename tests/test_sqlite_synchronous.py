@@ -32,6 +32,7 @@ def test_each_connection_runs_in_the_chosen_mode(tmp_path: Path, mode: str) -> N
 def test_full_is_the_default_and_the_setting_reads_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("TAKEPOINT_SQLITE_SYNCHRONOUS", raising=False)  # the suite sets it
     assert Settings(data_dir=tmp_path).sqlite_synchronous == "full"
     database = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
     try:
