@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,25 +21,17 @@ from sqlalchemy.orm import Session
 
 from takepoint.accounts.models import Role, TokenScope, User
 from takepoint.incidents import service as incidents
-from takepoint.incidents.models import Incident, IncidentSource, IncidentState
+from takepoint.incidents.models import Incident, IncidentState
 from takepoint.lib.clock import FakeClock
 from takepoint.lib.db import Database
 from takepoint.lib.settings import Settings
-from takepoint.notify.models import Urgency
 from takepoint.timeline.models import EntryKind, TimelineEntry
 from tests.factories import PASSWORD, login, make_token, make_user
-from tests.incidents.world import World, build_world, notified, paging_engine
+from tests.incidents.world import Paged, World, build_world, page_sam
 from tests.livesite import serve
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-
-
-@dataclass
-class Paged:
-    incident_id: int
-    acknowledge: str
-    resolve: str
 
 
 @pytest.fixture
@@ -50,22 +41,7 @@ def world(session: Session, clock: FakeClock) -> World:
 
 @pytest.fixture
 def paged(db: Database, session: Session, clock: FakeClock, world: World) -> Paged:
-    """Sam on call, paged for a new incident: the two links in his message."""
-    with db.session() as s:
-        incident_id = incidents.open_incident(
-            s,
-            service=s.merge(world.app_server),
-            title="Theatre app down",
-            urgency=Urgency.HIGH,
-            source=IncidentSource.PHONE,
-            now=clock.now(),
-        ).id
-    paging_engine(db, clock).run_cycle()
-    body = notified(session, world.sam)[0].body
-    acknowledge = re.search(r"Acknowledge: http://testserver(/act/\S+)", body)
-    resolve = re.search(r"Resolve: http://testserver(/act/\S+)", body)
-    assert acknowledge and resolve, body
-    return Paged(incident_id, acknowledge.group(1), resolve.group(1))
+    return page_sam(db, session, clock, world)
 
 
 def _admin_headers(session: Session, clock: FakeClock) -> dict[str, str]:

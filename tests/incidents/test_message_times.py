@@ -15,8 +15,7 @@ from takepoint.lib.db import Database
 from takepoint.notify import service as notify
 from takepoint.notify.contacts import add_contact_method
 from takepoint.notify.models import ContactKind
-from tests.incidents.test_action_links import _paged_link
-from tests.incidents.world import build_world, notified
+from tests.incidents.world import build_world, notified, page_sam
 
 
 def test_a_page_and_its_link_speak_the_zone_of_the_person_woken(
@@ -25,7 +24,7 @@ def test_a_page_and_its_link_speak_the_zone_of_the_person_woken(
     world = build_world(session, clock)
     world.sam.time_zone = "America/New_York"
     session.commit()
-    _, path = _paged_link(db, session, clock, world)  # opened at 09:00 UTC
+    path = page_sam(db, session, clock, world).acknowledge  # opened at 09:00 UTC
     body = notified(session, world.sam)[0].body
     assert "Opened: 2026-03-02 04:00 America/New_York" in body
     assert "UTC" not in body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import time, timedelta
 from typing import Any
@@ -122,3 +123,29 @@ def phone_incident(
         now=clock.now(),
         **details,
     )
+
+
+@dataclass
+class Paged:
+    incident_id: int
+    acknowledge: str
+    resolve: str
+
+
+def page_sam(db: Database, session: Session, clock: FakeClock, world: World) -> Paged:
+    """Sam on call, paged for a new incident by the real engine: the two links in his message."""
+    with db.session() as s:
+        incident_id = incidents.open_incident(
+            s,
+            service=s.merge(world.app_server),
+            title="Theatre app down",
+            urgency=Urgency.HIGH,
+            source=IncidentSource.PHONE,
+            now=clock.now(),
+        ).id
+    paging_engine(db, clock).run_cycle()
+    body = notified(session, world.sam)[0].body
+    acknowledge = re.search(r"Acknowledge: http://testserver(/act/\S+)", body)
+    resolve = re.search(r"Resolve: http://testserver(/act/\S+)", body)
+    assert acknowledge and resolve, body
+    return Paged(incident_id, acknowledge.group(1), resolve.group(1))
