@@ -55,7 +55,9 @@ def _images_loaded(page: Page, expected: int) -> int:
     """How many thumbnails the browser decoded (a broken image has no width), once `expected`
     have, or after five seconds: thumbnails load after the page does."""
     with contextlib.suppress(PlaywrightTimeout):
-        page.wait_for_function(f"{_LOADED} >= {expected}", timeout=5000)
+        # A function, not an expression: Playwright polls an expression with eval(), which the
+        # page's Content-Security-Policy rightly refuses.
+        page.wait_for_function(f"() => {_LOADED} >= {expected}", timeout=5000)
     loaded: int = page.evaluate(_LOADED)
     return loaded
 
