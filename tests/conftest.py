@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from takepoint.app import create_app
 from takepoint.engine.deliver import close_connections
-from takepoint.lib import migrate
+from takepoint.lib import migrate, secrets
 from takepoint.lib.clock import FakeClock
 from takepoint.lib.context import Context, bind
 from takepoint.lib.db import Base, Database
@@ -32,6 +33,13 @@ pytest_plugins = ["tests.browsing"]
 # or as a child) waits for the disk at each commit; both modes survive a killed process, which
 # is all the crash tests do. tests/test_sqlite_synchronous.py checks the default itself.
 os.environ.setdefault("TAKEPOINT_SQLITE_SYNCHRONOUS", "normal")
+
+# Thousands of people are made and sign in across the suite, each an argon2 hash or check at
+# 64 MiB: a third of a second apiece on two busy cores. In this process they hash at argon2's
+# cheapest; the hash records its parameters, so checking one costs as little. Takepoints the
+# tests start as processes hash as shipped, and tests/accounts/test_password_hashing.py checks
+# what ships.
+secrets._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TAKEPOINT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

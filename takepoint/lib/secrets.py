@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -7,10 +8,17 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+# argon2id with the library's defaults (64 MiB, three passes, four lanes), RFC 9106's second
+# recommended choice.
 _hasher = PasswordHasher()
-# Verifying against this when the user does not exist keeps the timing of a wrong email and a
-# wrong password the same.
-_DUMMY_HASH = _hasher.hash("takepoint-not-a-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verifying against this when the user does not exist keeps the timing of a wrong email
+    and a wrong password the same. Made on first use: a command that checks no password does
+    not pay for it."""
+    return _hasher.hash("takepoint-not-a-password")
 
 
 def hash_password(password: str) -> str:
@@ -19,7 +27,9 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return (
+            _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
+        )
     except (VerificationError, InvalidHashError):
         return False
 

@@ -55,9 +55,29 @@ def _duration(seconds: float | None) -> str:
     return f"{hours // 24} days"
 
 
+class _CompiledOnce(jinja2.BytecodeCache):
+    """Compiled templates shared by every app in the process (the test suite makes hundreds),
+    so each template is compiled once. A bucket carries its source's checksum: an edited
+    template compiles again."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if (code := self._code.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _CompiledOnce()
+
+
 def build_templates(*, nav: Sequence[NavEntry] = ()) -> Jinja2Templates:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(_template_dirs()),
+        bytecode_cache=_COMPILED,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
